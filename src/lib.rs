@@ -1,4 +1,23 @@
 //! lexi-slack: LeadLex's AI sales assistant Lexi, inside Slack threads.
+//!
+//! ```text
+//! Slack ──HTTP──▶ http (verify → parse → persist a job → ack < 3 s)
+//!                          │
+//!                      store (sled): jobs, seen event ids, thread → conversation
+//!                          │
+//!                 worker ──▶ bot (converse, …)
+//!                               ├──▶ leadlex (chat, tasks, …)
+//!                               └──▶ slack   (Block Kit, Web API)
+//! ```
 
+pub mod bot;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod leadlex;
 pub mod sim;
 pub mod slack;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

@@ -1,1 +1,84 @@
-fn main() {}
+//! The `lexi-slack` binary: `serve` (the default) runs the bot; `healthcheck` probes a running one.
+
+use clap::{Parser, Subcommand};
+use lexi_slack::config::{Config, LogFormat};
+use lexi_slack::startup::{Application, shutdown_signal};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lexi-slack",
+    version,
+    about = "LeadLex's Lexi in your Slack threads"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot (the default).
+    Serve,
+    /// Exit 0 if the bot on LISTEN_ADDR answers /healthz (for container health checks).
+    Healthcheck,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is normal in production; the environment is enough.
+    let _ = dotenvy::dotenv();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Healthcheck => healthcheck().await,
+    }
+}
+
+async fn serve() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("lexi-slack: {error}\nSee .env.example for every setting.");
+            return ExitCode::FAILURE;
+        }
+    };
+    lexi_slack::telemetry::init(config.log_format);
+    let result = async {
+        let app = Application::build(config).await?;
+        app.run_until(shutdown_signal()).await
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("lexi-slack: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn healthcheck() -> ExitCode {
+    lexi_slack::telemetry::init(LogFormat::Text);
+    let addr = lexi_slack::config::listen_addr_from_env();
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("http://{host}:{}/healthz", addr.port());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build();
+    let healthy = match client {
+        Ok(client) => matches!(client.get(&url).send().await, Ok(r) if r.status().is_success()),
+        Err(_) => false,
+    };
+    if healthy {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("lexi-slack: {url} did not answer 200");
+        ExitCode::FAILURE
+    }
+}

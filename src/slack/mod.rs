@@ -1,5 +1,14 @@
 //! Everything that speaks Slack: signatures, payloads, Block Kit, the Web API.
 
+pub mod connector;
+pub mod error;
+pub mod events;
 pub mod markup;
 pub mod mrkdwn;
+pub mod render;
 pub mod split;
+pub mod verify;
+pub mod web_api;
+
+pub use error::{SlackError, SlackErrorKind};
+pub use web_api::{BotIdentity, OutgoingMessage, Response, ResponseType, WebApi};

@@ -1,0 +1,246 @@
+//! A message for Lexi: placeholder in the thread, ask Lexi (continuing the thread's conversation), replace the placeholder with the answer.
+
+use super::messages;
+use super::{Deps, Outcome};
+use crate::domain::{Converse, Job, JobRecord, LexiAnswer};
+use crate::leadlex::{ChatContext, LeadLexError, LeadLexErrorKind};
+use crate::slack::{OutgoingMessage, SlackError, render};
+
+/// LeadLex's documented maximum message length (characters).
+const MAX_MESSAGE_CHARS: usize = 12_000;
+
+pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
+    let step = Step {
+        deps,
+        attempts: record.attempts,
+        key: record.idempotency_key.clone(),
+        header: record.clone(),
+    };
+    let Job::Converse(job) = &mut record.job;
+    let span = tracing::info_span!("converse", id = %step.header.id, thread = %job.thread, user = %job.user);
+    let _enter = span.enter();
+
+    if job.text.is_empty() || job.text.chars().count() > MAX_MESSAGE_CHARS {
+        let text = if job.text.is_empty() {
+            messages::INTRO
+        } else {
+            messages::TOO_LONG
+        };
+        return step.reply_without_lexi(job, text).await;
+    }
+
+    if job.progress.placeholder_ts.is_none() {
+        match deps
+            .slack
+            .post_in_thread(
+                &job.thread.channel,
+                &job.thread.thread_ts,
+                &render::working(),
+            )
+            .await
+        {
+            Ok(ts) => {
+                job.progress.placeholder_ts = Some(ts);
+                if let Some(outcome) = step.save(job).await {
+                    return outcome;
+                }
+            }
+            Err(e) => return step.slack_failed(e),
+        }
+    }
+
+    let answer = match job.progress.answer.clone() {
+        Some(answer) => answer,
+        None => match step.ask_lexi(job).await {
+            Ok(answer) => {
+                job.progress.answer = Some(answer.clone());
+                if let Some(outcome) = step.save(job).await {
+                    return outcome;
+                }
+                answer
+            }
+            Err(failure) => return step.lexi_failed(job, failure).await,
+        },
+    };
+    step.post_answer(job, &answer).await
+}
+
+struct Step<'a> {
+    deps: &'a Deps,
+    attempts: u32,
+    key: String,
+    /// The record as this run found it; progress is saved by swapping in the current job.
+    header: JobRecord,
+}
+
+impl Step<'_> {
+    /// Saves progress and waits until it is on disk, so a crash from here on resumes after it.
+    async fn save(&self, job: &Converse) -> Option<Outcome> {
+        let mut record = self.header.clone();
+        record.job = Job::Converse(job.clone());
+        let saved = match self.deps.store.save_job(&record) {
+            Ok(()) => self.deps.store.durable().await,
+            Err(e) => Err(e),
+        };
+        saved.err().map(|error| {
+            tracing::error!(%error, "cannot save job progress");
+            Outcome::RetryAfter(self.deps.retry.delay(self.attempts, None))
+        })
+    }
+
+    async fn ask_lexi(&self, job: &Converse) -> Result<LexiAnswer, LeadLexError> {
+        let conversation = match self.deps.store.conversation(&job.thread) {
+            Ok(c) => c,
+            Err(error) => {
+                // Without the mapping we would start a second conversation: better to wait.
+                tracing::error!(%error, "cannot read the thread's conversation");
+                return Err(LeadLexError {
+                    kind: LeadLexErrorKind::Server { status: 503 },
+                    endpoint: "store",
+                    request_id: None,
+                });
+            }
+        };
+        let context = ChatContext {
+            conversation: conversation.as_ref(),
+            ..Default::default()
+        };
+        let answer = self
+            .deps
+            .leadlex
+            .chat(&job.text, &context, &self.key)
+            .await?;
+        tracing::info!(conversation = %answer.conversation_id, "Lexi answered");
+        // First writer wins: if the thread already has a conversation, keep it.
+        match self
+            .deps
+            .store
+            .remember_conversation(&job.thread, &answer.conversation_id)
+        {
+            Ok(kept) if kept != answer.conversation_id => tracing::warn!(
+                kept = %kept,
+                returned = %answer.conversation_id,
+                "Lexi returned another conversation for a known thread; keeping the first"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "cannot store the thread's conversation"),
+        }
+        Ok(answer)
+    }
+
+    async fn lexi_failed(&self, job: &mut Converse, error: LeadLexError) -> Outcome {
+        if matches!(error.kind, LeadLexErrorKind::InvalidKey) {
+            self.deps.report_key_refused(&error);
+        }
+        let server_wait = error.retry_after();
+        let too_long_a_wait = server_wait.is_some_and(|w| w > self.deps.retry.max_server_wait);
+        if error.is_retryable() && self.deps.retry.may_retry(self.attempts) && !too_long_a_wait {
+            tracing::warn!(%error, attempt = self.attempts + 1, "LeadLex failed; will retry");
+            if !job.progress.told_retrying && self.attempts >= 1 {
+                if let Some(ts) = &job.progress.placeholder_ts {
+                    let note = render::notice(messages::RETRYING);
+                    // Best effort: the retry happens whether or not the note shows.
+                    let _ = self.deps.slack.update(&job.thread.channel, ts, &note).await;
+                }
+                job.progress.told_retrying = true;
+                let _ = self.save(job).await;
+            }
+            return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, server_wait));
+        }
+        tracing::warn!(%error, "LeadLex failed; telling the user");
+        let text = if error.is_retryable() && !too_long_a_wait {
+            messages::GAVE_UP.to_owned()
+        } else {
+            messages::for_leadlex_error(&error)
+        };
+        self.show(job, &render::notice(&text)).await
+    }
+
+    /// Replaces the placeholder (or posts, if there is none) with one message.
+    async fn show(&self, job: &Converse, message: &OutgoingMessage) -> Outcome {
+        let result = match &job.progress.placeholder_ts {
+            Some(ts) => {
+                self.deps
+                    .slack
+                    .update(&job.thread.channel, ts, message)
+                    .await
+            }
+            None => self
+                .deps
+                .slack
+                .post_in_thread(&job.thread.channel, &job.thread.thread_ts, message)
+                .await
+                .map(drop),
+        };
+        match result {
+            Ok(()) => Outcome::Done,
+            Err(e) => self.slack_failed(e),
+        }
+    }
+
+    async fn reply_without_lexi(&self, job: &Converse, text: &str) -> Outcome {
+        if job.progress.parts_posted > 0 {
+            return Outcome::Done;
+        }
+        self.show(job, &render::notice(text)).await
+    }
+
+    async fn post_answer(&self, job: &mut Converse, answer: &LexiAnswer) -> Outcome {
+        let mut parts = render::answer(&answer.text);
+        let mut fallen_back = false;
+        let mut index = job.progress.parts_posted as usize;
+        while index < parts.len() {
+            let part = &parts[index];
+            let placeholder = job.progress.placeholder_ts.clone().filter(|_| index == 0);
+            let result = match &placeholder {
+                Some(ts) => self.deps.slack.update(&job.thread.channel, ts, part).await,
+                None => self
+                    .deps
+                    .slack
+                    .post_in_thread(&job.thread.channel, &job.thread.thread_ts, part)
+                    .await
+                    .map(drop),
+            };
+            match result {
+                Ok(()) => {
+                    index += 1;
+                    job.progress.parts_posted = index as u32;
+                    if index < parts.len() {
+                        if let Some(outcome) = self.save(job).await {
+                            return outcome;
+                        }
+                    }
+                }
+                // Some surfaces refuse the markdown block: fall back to mrkdwn sections once.
+                Err(e) if e.code() == Some("invalid_blocks") && !fallen_back => {
+                    tracing::warn!(error = %e, "Slack refused the markdown block; sending mrkdwn");
+                    fallen_back = true;
+                    parts = render::answer_as_mrkdwn(&answer.text);
+                    index = job.progress.parts_posted as usize;
+                }
+                // The placeholder is gone (deleted by someone): post the answer as a new message.
+                Err(e)
+                    if placeholder.is_some()
+                        && matches!(
+                            e.code(),
+                            Some("message_not_found" | "cant_update_message")
+                        ) =>
+                {
+                    job.progress.placeholder_ts = None;
+                }
+                Err(e) => return self.slack_failed(e),
+            }
+        }
+        Outcome::Done
+    }
+
+    fn slack_failed(&self, error: SlackError) -> Outcome {
+        if error.is_retryable() && self.deps.retry.may_retry(self.attempts) {
+            tracing::warn!(%error, attempt = self.attempts + 1, "Slack failed; will retry");
+            return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, error.retry_after()));
+        }
+        // Not in the channel, archived, token revoked…: nobody can be told in the thread.
+        tracing::error!(%error, "cannot post in the thread; giving up on this message");
+        Outcome::Done
+    }
+}

@@ -1,0 +1,64 @@
+//! What the bot does with each job: an exhaustive match from job kind to handler.
+
+mod converse;
+mod messages;
+mod retry;
+
+pub use retry::RetryPolicy;
+
+use crate::domain::{Job, JobRecord};
+use crate::leadlex::LeadLexClient;
+use crate::slack::WebApi;
+use crate::store::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// What handlers may touch: the two clients, the store and the retry policy. Nothing else.
+pub struct Deps {
+    pub slack: WebApi,
+    pub leadlex: LeadLexClient,
+    pub store: Store,
+    pub retry: RetryPolicy,
+    /// Set once LeadLex has refused our key, so the operator is told loudly once, not per message.
+    key_refused_reported: AtomicBool,
+}
+
+impl Deps {
+    pub fn new(slack: WebApi, leadlex: LeadLexClient, store: Store, retry: RetryPolicy) -> Self {
+        Self {
+            slack,
+            leadlex,
+            store,
+            retry,
+            key_refused_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs a refused LeadLex key as an error the first time, as a warning after that.
+    fn report_key_refused(&self, error: &crate::leadlex::LeadLexError) {
+        if self.key_refused_reported.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, "LeadLex still refuses the API key");
+        } else {
+            tracing::error!(
+                %error,
+                "LeadLex refused LEADLEX_API_KEY: every Lexi request will fail until the key is fixed"
+            );
+        }
+    }
+}
+
+/// How a run of a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished: answered, or the user was told why not. Remove the job.
+    Done,
+    /// Try again after this long; progress so far is saved in the record.
+    RetryAfter(Duration),
+}
+
+/// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.
+pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
+    match record.job {
+        Job::Converse(_) => converse::run(deps, record).await,
+    }
+}

@@ -1,0 +1,98 @@
+//! Durable work: what an accepted Slack request asks the bot to do, as stored until it is done.
+
+use super::answer::LexiAnswer;
+use super::ids::{MessageTs, ThreadKey, UserId};
+use serde::{Deserialize, Serialize};
+
+/// The store's sequence number for a job; also its place in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(u64);
+
+impl JobId {
+    pub fn new(sequence: u64) -> Self {
+        Self(sequence)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "job-{}", self.0)
+    }
+}
+
+/// Every kind of work the worker knows. Adding a variant breaks the build until it is handled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// A message for Lexi, to be answered in its thread.
+    Converse(Converse),
+}
+
+impl Job {
+    /// Jobs with the same lane run one after another in queue order; others run side by side.
+    /// A thread is a lane, so its messages reach Lexi in the order they were sent.
+    pub fn lane(&self) -> Option<String> {
+        match self {
+            Job::Converse(c) => Some(c.thread.storage_key()),
+        }
+    }
+}
+
+/// Where a message was written, which decides how the answer may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Channel,
+    DirectMessage,
+}
+
+/// A user's message to Lexi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Converse {
+    pub thread: ThreadKey,
+    pub message_ts: MessageTs,
+    pub user: UserId,
+    /// Plain text, the bot mention removed and Slack's markup undone.
+    pub text: String,
+    pub channel_kind: ChannelKind,
+    #[serde(default)]
+    pub progress: ConverseProgress,
+}
+
+/// What a run of a [`Converse`] job has already done, saved as it goes, so that a run that was
+/// cut off resumes without a second placeholder, a second Lexi answer or a second reply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConverseProgress {
+    /// The "Lexi is working on it" message that the answer replaces.
+    pub placeholder_ts: Option<MessageTs>,
+    pub answer: Option<LexiAnswer>,
+    /// How many messages of the answer are already in the thread.
+    pub parts_posted: u32,
+    /// Whether the user was told we are retrying (told once, not per attempt).
+    #[serde(default)]
+    pub told_retrying: bool,
+}
+
+/// A job as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// The record layout's version, so a newer binary can read what an older one wrote.
+    pub version: u32,
+    pub id: JobId,
+    pub job: Job,
+    /// Sent as `Idempotency-Key` on every LeadLex call this job makes, on every attempt.
+    pub idempotency_key: String,
+    pub attempts: u32,
+    /// Unix milliseconds before which the job must not run (retry backoff).
+    pub not_before_ms: u64,
+    pub enqueued_ms: u64,
+}
+
+impl JobRecord {
+    pub const VERSION: u32 = 1;
+}

@@ -1,0 +1,12 @@
+//! The bot's vocabulary: ids, jobs and Lexi's answers, free of any wire format.
+
+pub mod answer;
+pub mod ids;
+pub mod job;
+
+pub use answer::{LexiAnswer, Task, TaskStatus};
+pub use ids::{
+    ChannelId, ContactId, ConversationId, EventId, InvalidId, MessageTs, TaskId, TeamId, ThreadKey,
+    ThreadTs, UserId,
+};
+pub use job::{ChannelKind, Converse, ConverseProgress, Job, JobId, JobRecord};

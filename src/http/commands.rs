@@ -1,0 +1,41 @@
+//! Slash commands: answered at once with an ephemeral message; slow work goes to the worker.
+
+use super::{AppState, bad_request};
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// The fields of a slash-command form the bot reads.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "fields are read as commands land")]
+pub(super) struct CommandForm {
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub response_url: String,
+    #[serde(default)]
+    pub trigger_id: String,
+}
+
+pub(super) async fn handle(_state: &AppState, body: &[u8]) -> Response {
+    let form: CommandForm = match serde_urlencoded::from_bytes(body) {
+        Ok(form) => form,
+        Err(_) => return bad_request("slash command form is missing fields"),
+    };
+    ephemeral(&format!(
+        "Lexi doesn't handle `{}` yet. Mention @Lexi in a channel or send it a direct message.",
+        form.command.chars().take(32).collect::<String>()
+    ))
+}
+
+/// An immediate reply only the person who typed the command sees.
+pub(super) fn ephemeral(text: &str) -> Response {
+    Json(serde_json::json!({
+        "response_type": "ephemeral",
+        "text": crate::slack::mrkdwn::escape(text),
+    }))
+    .into_response()
+}

@@ -1,0 +1,123 @@
+//! The inbound edge: verify Slack's signature, understand the request, persist a job, answer within 3 seconds.
+//!
+//! Nothing here calls LeadLex or waits on it: handlers verify, parse, write the job to disk and
+//! acknowledge. The worker does the rest.
+
+mod commands;
+mod events;
+mod interactions;
+mod verified;
+
+pub use verified::Clock;
+
+use crate::domain::{EventId, Job};
+use crate::slack::verify::SigningSecrets;
+use crate::store::{Admission, Store};
+use crate::worker::WorkerHandle;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use verified::{PayloadKind, VerifiedRequest};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub secrets: SigningSecrets,
+    pub store: Store,
+    pub worker: WorkerHandle,
+    pub max_body_bytes: usize,
+    pub max_queued_jobs: usize,
+    pub clock: Clock,
+}
+
+/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/slack/events", post(slack_request))
+        .route("/healthz", get(|| async { "ok" }))
+        // A whole request, body included, gets 10 s: a trickled (slow-loris) body is cut off.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(10),
+        ))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// One endpoint for all three kinds of Slack request, as Bolt does: told apart by content type
+/// and, for forms, by their fields.
+async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) -> Response {
+    if let Some(retry) = &request.retry_num {
+        tracing::debug!(
+            retry,
+            reason = request.retry_reason.as_deref().unwrap_or("-"),
+            "Slack retry"
+        );
+    }
+    match request.kind {
+        PayloadKind::Json => events::handle(&state, &request.body).await,
+        PayloadKind::Form => {
+            let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&request.body) {
+                Ok(fields) => fields,
+                Err(_) => return bad_request("form body is not URL-encoded"),
+            };
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            if let Some(payload) = field("payload") {
+                interactions::handle(&state, payload).await
+            } else if field("command").is_some() {
+                commands::handle(&state, &request.body).await
+            } else if field("ssl_check").is_some() {
+                StatusCode::OK.into_response()
+            } else {
+                bad_request("form is neither a slash command nor an interaction")
+            }
+        }
+    }
+}
+
+/// Persists the job (once: duplicates are acknowledged and dropped), then acknowledges.
+async fn admit(
+    state: &AppState,
+    event_id: Option<&EventId>,
+    job: Job,
+    only_in_known_thread: bool,
+) -> Result<Admission, Response> {
+    if state.worker.unfinished() >= state.max_queued_jobs {
+        tracing::warn!(
+            queued = state.worker.unfinished(),
+            "queue full; asking Slack to retry later"
+        );
+        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    }
+    let admission = state
+        .store
+        .admit(event_id, job, only_in_known_thread)
+        .map_err(internal)?;
+    if let Admission::Accepted(record) = &admission {
+        // The 200 goes out only once the job is on disk: a crash after it cannot lose the work.
+        state.store.durable().await.map_err(internal)?;
+        state.worker.submit(record.clone());
+    }
+    Ok(admission)
+}
+
+fn internal(error: crate::store::StoreError) -> Response {
+    // A 500 makes Slack retry the delivery, which is what we want when the store hiccups.
+    tracing::error!(%error, "cannot persist a Slack request");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+fn bad_request(reason: &'static str) -> Response {
+    tracing::info!(reason, "refusing a malformed Slack request");
+    (StatusCode::BAD_REQUEST, "invalid request").into_response()
+}

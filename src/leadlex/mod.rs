@@ -1,0 +1,8 @@
+//! The LeadLex REST client: Lexi chat, tasks, AI follow-ups and contacts.
+
+mod client;
+mod error;
+mod wire;
+
+pub use client::{ChatContext, LeadLexClient};
+pub use error::{LeadLexError, LeadLexErrorKind};

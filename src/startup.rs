@@ -1,0 +1,160 @@
+//! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
+
+use crate::bot::{Deps, RetryPolicy};
+use crate::config::Config;
+use crate::http::{self, AppState, Clock};
+use crate::leadlex::LeadLexClient;
+use crate::slack::WebApi;
+use crate::store::{Store, StoreSettings};
+use crate::worker::{Worker, WorkerHandle};
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The bot, wired and bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    worker: Worker,
+    store: Store,
+    handle: WorkerHandle,
+    seen_retention: Duration,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let tuning = &config.tuning;
+        let store = Store::open(
+            &config.data_dir,
+            &StoreSettings {
+                cache_bytes: tuning.store_cache_bytes,
+            },
+        )?;
+        let slack = WebApi::new(
+            &config.slack_api_url,
+            &config.slack_bot_token,
+            tuning.slack_timeout,
+        )
+        .context("cannot build the Slack client")?;
+        let leadlex = LeadLexClient::new(
+            &config.leadlex_api_url,
+            config.leadlex_api_key.clone(),
+            tuning.leadlex_timeout,
+        )
+        .context("cannot build the LeadLex client")?;
+        let retry = RetryPolicy {
+            max_attempts: tuning.max_attempts,
+            base_delay: tuning.retry_base_delay,
+            max_delay: tuning.retry_max_delay,
+            max_server_wait: tuning.max_rate_limit_wait,
+        };
+        let deps = Arc::new(Deps::new(slack, leadlex, store.clone(), retry));
+        let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
+        let router = http::router(AppState {
+            secrets: config.signing_secrets.clone(),
+            store: store.clone(),
+            worker: handle.clone(),
+            max_body_bytes: tuning.max_body_bytes,
+            max_queued_jobs: tuning.max_queued_jobs,
+            clock,
+        });
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
+        Ok(Self {
+            listener,
+            router,
+            worker,
+            store,
+            handle,
+            seen_retention: tuning.seen_retention,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn worker_handle(&self) -> &WorkerHandle {
+        &self.handle
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, lets running jobs finish (or
+    /// leaves them on disk for the next start) and flushes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(self.store.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(expire_seen_events(
+            self.store.clone(),
+            self.seen_retention,
+            stop_rx,
+        ));
+        tracing::info!(addr = %self.listener.local_addr()?, "lexi-slack is listening");
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tracing::info!("stopped accepting requests; finishing running jobs");
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        sweeper.abort();
+        self.store.flush().context("cannot flush the database")?;
+        tracing::info!("database flushed; bye");
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Forgets old "seen event" marks once an hour so the database stays small.
+async fn expire_seen_events(store: Store, retention: Duration, mut stop: watch::Receiver<bool>) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = every_hour.tick() => {
+                let cutoff = crate::store::now_ms().saturating_sub(retention.as_millis() as u64);
+                match store.expire_seen_before(cutoff) {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::debug!(removed, "expired old seen-event marks"),
+                    Err(error) => tracing::warn!(%error, "cannot expire seen-event marks"),
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,165 @@
+//! The job queue on disk: admitting work exactly once, saving progress, completing.
+
+use super::threads::ThreadState;
+use super::{Store, StoreError, now_ms};
+use crate::domain::{EventId, Job, JobId, JobRecord};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// What became of a request to queue work.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Admission {
+    /// Queued (and on disk once [`Store::durable`] returns).
+    Accepted(JobRecord),
+    /// The event, or the Slack message it carries, was already accepted: nothing to do.
+    Duplicate,
+    /// A plain thread reply in a thread that isn't a Lexi conversation: not for us.
+    NotOurThread,
+}
+
+impl Store {
+    /// Records the event as seen and queues its job, atomically: either both happen or neither.
+    ///
+    /// De-duplicates on the event id (Slack's retries) and on the Slack message the job answers
+    /// (a mention in a thread arrives as two events with different ids). With
+    /// `only_in_known_thread`, the job is queued only if its thread already talks to Lexi.
+    pub fn admit(
+        &self,
+        event_id: Option<&EventId>,
+        job: Job,
+        only_in_known_thread: bool,
+    ) -> Result<Admission, StoreError> {
+        let now = now_ms();
+        let event_key = event_id.map(|id| format!("ev:{id}"));
+        let message_key = message_key(&job);
+        let thread_key = thread_key(&job);
+        let record = JobRecord {
+            version: JobRecord::VERSION,
+            id: JobId::new(self.inner.db.generate_id().map_err(StoreError::Engine)?),
+            job,
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            attempts: 0,
+            not_before_ms: 0,
+            enqueued_ms: now,
+        };
+        let encoded = serde_json::to_vec(&record).map_err(StoreError::Corrupt)?;
+        let stamp = now.to_be_bytes();
+        let started = ThreadState::Started.encode();
+        let inner = &self.inner;
+
+        let outcome =
+            (&inner.seen, &inner.jobs, &inner.threads).transaction(|(seen, jobs, threads)| {
+                if let Some(key) = &event_key {
+                    if seen.get(key.as_bytes())?.is_some() {
+                        return Ok(Admission::Duplicate);
+                    }
+                }
+                if let Some(key) = &message_key {
+                    if seen.get(key.as_bytes())?.is_some() {
+                        if let Some(key) = &event_key {
+                            seen.insert(key.as_bytes(), &stamp)?;
+                        }
+                        return Ok(Admission::Duplicate);
+                    }
+                }
+                if let Some(key) = &thread_key {
+                    let known = threads.get(key.as_bytes())?.is_some();
+                    if only_in_known_thread && !known {
+                        return Ok(Admission::NotOurThread);
+                    }
+                    if !known {
+                        threads.insert(key.as_bytes(), started.as_slice())?;
+                    }
+                }
+                for key in event_key.iter().chain(&message_key) {
+                    seen.insert(key.as_bytes(), &stamp)?;
+                }
+                jobs.insert(&record.id.get().to_be_bytes(), encoded.as_slice())?;
+                Ok::<_, ConflictableTransactionError<()>>(Admission::Accepted(record.clone()))
+            });
+        outcome.map_err(|e| match e {
+            TransactionError::Storage(e) => StoreError::Engine(e),
+            TransactionError::Abort(()) => StoreError::Closed,
+        })
+    }
+
+    /// Saves a job's attempts, schedule and progress.
+    pub fn save_job(&self, record: &JobRecord) -> Result<(), StoreError> {
+        let encoded = serde_json::to_vec(record).map_err(StoreError::Corrupt)?;
+        self.inner
+            .jobs
+            .insert(record.id.get().to_be_bytes(), encoded)
+            .map_err(StoreError::Engine)?;
+        Ok(())
+    }
+
+    /// Removes a finished job.
+    pub fn complete_job(&self, id: JobId) -> Result<(), StoreError> {
+        self.inner
+            .jobs
+            .remove(id.get().to_be_bytes())
+            .map_err(StoreError::Engine)?;
+        Ok(())
+    }
+
+    pub fn job(&self, id: JobId) -> Result<Option<JobRecord>, StoreError> {
+        self.inner
+            .jobs
+            .get(id.get().to_be_bytes())
+            .map_err(StoreError::Engine)?
+            .map(|raw| serde_json::from_slice(&raw).map_err(StoreError::Corrupt))
+            .transpose()
+    }
+
+    /// Every unfinished job, oldest first: what a restart picks up.
+    pub fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        let mut records = Vec::new();
+        for entry in self.inner.jobs.iter() {
+            let (_, raw) = entry.map_err(StoreError::Engine)?;
+            match serde_json::from_slice(&raw) {
+                Ok(record) => records.push(record),
+                // One unreadable record must not stop every other job: log it and move on.
+                Err(error) => tracing::error!(%error, "skipping an unreadable job record"),
+            }
+        }
+        Ok(records)
+    }
+
+    pub fn job_count(&self) -> usize {
+        self.inner.jobs.len()
+    }
+
+    /// Forgets seen-event marks made before `cutoff_ms` (Unix ms), so the database stays small.
+    /// Returns how many were removed.
+    pub fn expire_seen_before(&self, cutoff_ms: u64) -> Result<usize, StoreError> {
+        let cutoff = cutoff_ms;
+        let mut removed = 0;
+        for entry in self.inner.seen.iter() {
+            let (key, stamp) = entry.map_err(StoreError::Engine)?;
+            let seen_at = <[u8; 8]>::try_from(stamp.as_ref())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            if seen_at < cutoff {
+                self.inner.seen.remove(key).map_err(StoreError::Engine)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// The Slack message a job answers, if it answers one.
+fn message_key(job: &Job) -> Option<String> {
+    match job {
+        Job::Converse(c) => Some(format!(
+            "msg:{}/{}/{}",
+            c.thread.team, c.thread.channel, c.message_ts
+        )),
+    }
+}
+
+fn thread_key(job: &Job) -> Option<String> {
+    match job {
+        Job::Converse(c) => Some(c.thread.storage_key()),
+    }
+}

@@ -1,0 +1,17 @@
+//! Logging: human-readable by default, JSON lines with `LOG_FORMAT=json`; filtered by `RUST_LOG`.
+
+use crate::config::LogFormat;
+use tracing_subscriber::EnvFilter;
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,lexi_slack=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    // try_init: a second call (tests, the demo) keeps the first subscriber instead of panicking.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
