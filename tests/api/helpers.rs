@@ -77,7 +77,12 @@ impl TestApp {
             .await
             .expect("bot stops in time");
         result.expect("server task").expect("clean shutdown");
-        Self::spawn_with(self.slack.clone(), self.leadlex.clone(), self.data_dir.clone()).await
+        Self::spawn_with(
+            self.slack.clone(),
+            self.leadlex.clone(),
+            self.data_dir.clone(),
+        )
+        .await
     }
 
     /// Kills the bot without any shutdown (its in-flight work is cut off), then starts a new one
@@ -86,7 +91,12 @@ impl TestApp {
         self.server.abort();
         let _ = (&mut self.server).await;
         self.stop.take();
-        Self::spawn_with(self.slack.clone(), self.leadlex.clone(), self.data_dir.clone()).await
+        Self::spawn_with(
+            self.slack.clone(),
+            self.leadlex.clone(),
+            self.data_dir.clone(),
+        )
+        .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -110,7 +120,10 @@ impl TestApp {
             .post(self.url("/slack/events"))
             .header("content-type", content_type)
             .header("x-slack-request-timestamp", ts.to_string())
-            .header("x-slack-signature", sign(SIGNING_SECRET, ts, body.as_bytes()))
+            .header(
+                "x-slack-signature",
+                sign(SIGNING_SECRET, ts, body.as_bytes()),
+            )
             .body(body.to_owned());
         for (name, value) in extra_headers {
             request = request.header(*name, *value);
@@ -120,7 +133,9 @@ impl TestApp {
 
     /// Sends an Events API callback and asserts Slack would get its 200.
     pub async fn send_event(&self, event: &Value) {
-        let response = self.post_signed("application/json", &event.to_string()).await;
+        let response = self
+            .post_signed("application/json", &event.to_string())
+            .await;
         assert_eq!(response.status(), 200, "event acknowledged");
     }
 
@@ -152,12 +167,15 @@ impl TestApp {
                 .filter(|m| m.user.as_deref() == Some(BOT_USER) || m.bot_id.is_some())
                 .map(lexi_slack::sim::render_text)
                 .collect();
-            let settled = replies.len() >= n && replies.iter().all(|r| !r.contains("working on it"));
+            let settled =
+                replies.len() >= n && replies.iter().all(|r| !r.contains("working on it"));
             if settled {
                 return replies;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("expected {n} settled bot replies in {channel}/{root}, Slack shows {replies:#?}");
+                panic!(
+                    "expected {n} settled bot replies in {channel}/{root}, Slack shows {replies:#?}"
+                );
             }
             self.slack.changed(Duration::from_millis(200)).await;
         }
@@ -174,7 +192,8 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
         ("DATA_DIR", dir.path().display().to_string()),
     ]);
-    let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
+    let mut config =
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
     // Same logic, shorter waits: retries in milliseconds instead of seconds.
     config.tuning.retry_base_delay = Duration::from_millis(20);
     config.tuning.retry_max_delay = Duration::from_millis(100);

@@ -5,7 +5,8 @@ use lexi_slack::slack::verify::sign;
 
 async fn assert_untouched(app: &TestApp) {
     // A valid event afterwards is the barrier: it is answered, and it is the only thing LeadLex saw.
-    app.send_event(&mention("EvBarrier", "1700009999.000100", None, "barrier")).await;
+    app.send_event(&mention("EvBarrier", "1700009999.000100", None, "barrier"))
+        .await;
     app.bot_replies(CHANNEL, "1700009999.000100", 1).await;
     assert_eq!(app.leadlex.count("/v1/lexi/chat"), 1);
 }
@@ -19,14 +20,23 @@ async fn post(app: &TestApp, headers: &[(&str, String)], body: impl Into<reqwest
     for (name, value) in headers {
         request = request.header(*name, value);
     }
-    request.body(body).send().await.expect("answered").status().as_u16()
+    request
+        .body(body)
+        .send()
+        .await
+        .expect("answered")
+        .status()
+        .as_u16()
 }
 
 fn signed_headers(body: &str, ts: i64, content_type: &str) -> Vec<(&'static str, String)> {
     vec![
         ("content-type", content_type.to_owned()),
         ("x-slack-request-timestamp", ts.to_string()),
-        ("x-slack-signature", sign(SIGNING_SECRET, ts, body.as_bytes())),
+        (
+            "x-slack-signature",
+            sign(SIGNING_SECRET, ts, body.as_bytes()),
+        ),
     ]
 }
 
@@ -37,25 +47,64 @@ async fn unsigned_forged_stale_and_future_requests_get_401() {
     let json = "application/json".to_owned();
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("no signature headers", vec![("content-type", json.clone())]),
-        ("no timestamp", vec![("content-type", json.clone()), ("x-slack-signature", sign(SIGNING_SECRET, now(), body.as_bytes()))]),
-        ("no signature", vec![("content-type", json.clone()), ("x-slack-request-timestamp", now().to_string())]),
-        ("wrong secret", vec![
-            ("content-type", json.clone()),
-            ("x-slack-request-timestamp", now().to_string()),
-            ("x-slack-signature", sign("not-the-secret", now(), body.as_bytes())),
-        ]),
-        ("signature for another body", vec![
-            ("content-type", json.clone()),
-            ("x-slack-request-timestamp", now().to_string()),
-            ("x-slack-signature", sign(SIGNING_SECRET, now(), b"{\"other\":true}")),
-        ]),
-        ("replayed after six minutes", signed_headers(&body, now() - 360, "application/json")),
-        ("from the future", signed_headers(&body, now() + 360, "application/json")),
-        ("unknown version", vec![
-            ("content-type", json.clone()),
-            ("x-slack-request-timestamp", now().to_string()),
-            ("x-slack-signature", sign(SIGNING_SECRET, now(), body.as_bytes()).replace("v0=", "v1=")),
-        ]),
+        (
+            "no timestamp",
+            vec![
+                ("content-type", json.clone()),
+                (
+                    "x-slack-signature",
+                    sign(SIGNING_SECRET, now(), body.as_bytes()),
+                ),
+            ],
+        ),
+        (
+            "no signature",
+            vec![
+                ("content-type", json.clone()),
+                ("x-slack-request-timestamp", now().to_string()),
+            ],
+        ),
+        (
+            "wrong secret",
+            vec![
+                ("content-type", json.clone()),
+                ("x-slack-request-timestamp", now().to_string()),
+                (
+                    "x-slack-signature",
+                    sign("not-the-secret", now(), body.as_bytes()),
+                ),
+            ],
+        ),
+        (
+            "signature for another body",
+            vec![
+                ("content-type", json.clone()),
+                ("x-slack-request-timestamp", now().to_string()),
+                (
+                    "x-slack-signature",
+                    sign(SIGNING_SECRET, now(), b"{\"other\":true}"),
+                ),
+            ],
+        ),
+        (
+            "replayed after six minutes",
+            signed_headers(&body, now() - 360, "application/json"),
+        ),
+        (
+            "from the future",
+            signed_headers(&body, now() + 360, "application/json"),
+        ),
+        (
+            "unknown version",
+            vec![
+                ("content-type", json.clone()),
+                ("x-slack-request-timestamp", now().to_string()),
+                (
+                    "x-slack-signature",
+                    sign(SIGNING_SECRET, now(), body.as_bytes()).replace("v0=", "v1="),
+                ),
+            ],
+        ),
     ];
     for (case, headers) in cases {
         assert_eq!(post(&app, &headers, body.clone()).await, 401, "{case}");
@@ -67,13 +116,28 @@ async fn unsigned_forged_stale_and_future_requests_get_401() {
 async fn oversized_bodies_get_413_before_any_verification() {
     let app = TestApp::spawn().await;
     let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
-    assert_eq!(post(&app, &signed_headers(&huge, now(), "application/json"), huge.clone()).await, 413);
-    // Without Content-Length (chunked), the limit still holds.
-    let stream = futures_util::stream::iter(
-        (0..40).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 10 * 1024])),
+    assert_eq!(
+        post(
+            &app,
+            &signed_headers(&huge, now(), "application/json"),
+            huge.clone()
+        )
+        .await,
+        413
     );
+    // Without Content-Length (chunked), the limit still holds.
+    let stream =
+        futures_util::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 10 * 1024])));
     let chunked = reqwest::Body::wrap_stream(stream);
-    assert_eq!(post(&app, &signed_headers(&huge, now(), "application/json"), chunked).await, 413);
+    assert_eq!(
+        post(
+            &app,
+            &signed_headers(&huge, now(), "application/json"),
+            chunked
+        )
+        .await,
+        413
+    );
     assert_untouched(&app).await;
 }
 
@@ -115,10 +179,34 @@ async fn signed_but_malformed_requests_get_400_or_415() {
 async fn ssl_checks_and_rate_limit_notices_are_acknowledged() {
     let app = TestApp::spawn().await;
     let ssl = "ssl_check=1&token=x";
-    assert_eq!(post(&app, &signed_headers(ssl, now(), "application/x-www-form-urlencoded"), ssl).await, 200);
+    assert_eq!(
+        post(
+            &app,
+            &signed_headers(ssl, now(), "application/x-www-form-urlencoded"),
+            ssl
+        )
+        .await,
+        200
+    );
     let limited = r#"{"token":"x","type":"app_rate_limited","team_id":"T0ACME","minute_rate_limited":1518467820,"api_app_id":"A0LEXI"}"#;
-    assert_eq!(post(&app, &signed_headers(limited, now(), "application/json"), limited).await, 200);
+    assert_eq!(
+        post(
+            &app,
+            &signed_headers(limited, now(), "application/json"),
+            limited
+        )
+        .await,
+        200
+    );
     let unknown = callback("EvNew", serde_json::json!({"type": "brand_new_event"})).to_string();
-    assert_eq!(post(&app, &signed_headers(&unknown, now(), "application/json"), unknown.clone()).await, 200);
+    assert_eq!(
+        post(
+            &app,
+            &signed_headers(&unknown, now(), "application/json"),
+            unknown.clone()
+        )
+        .await,
+        200
+    );
     assert_untouched(&app).await;
 }
