@@ -2,6 +2,7 @@
 
 mod core;
 mod leadlex;
+mod slack;
 
 use std::time::Duration;
 
