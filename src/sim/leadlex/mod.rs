@@ -99,6 +99,10 @@ impl FakeLeadLex {
                 let msg = format!("No route for {} {}", req.method(), req.uri().path());
                 error(StatusCode::NOT_FOUND, "not_found", &msg).into_response()
             })
+            .method_not_allowed_fallback(|req: Request| async move {
+                let msg = format!("{} is not allowed on {}", req.method(), req.uri().path());
+                error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &msg).into_response()
+            })
             .layer(middleware::from_fn(require_key))
             .with_state(shared.clone());
         let app = with_recording(routes, core.clone())

@@ -59,8 +59,11 @@ impl FakeSlack {
 
     pub async fn start_on(addr: SocketAddr) -> io::Result<Self> {
         let core = Core::new();
+        let mut model = Model::default();
+        let bot = (String::from("Lexi"), String::from("lexi@acme.law"));
+        model.users.insert(BOT_USER_ID.to_owned(), bot);
         let shared = Arc::new(Shared {
-            model: Mutex::new(Model::default()),
+            model: Mutex::new(model),
             addr: OnceLock::new(),
         });
         let routes = Router::new()

@@ -136,19 +136,26 @@ async fn reset_drops_the_connection_and_hang_outlasts_the_client() {
 }
 
 #[tokio::test]
-async fn dropping_the_server_ends_held_requests() {
+async fn stopping_the_server_ends_held_and_delayed_requests() {
     let ll = FakeLeadLex::start().await.unwrap();
     let gate = ll.hold("/v1/lexi/chat");
-    let url = format!("{}/v1/lexi/chat", ll.base_url());
-    let chat = tokio::spawn(
-        client()
-            .post(url)
-            .header("Authorization", KEY)
-            .json(&json!({"message": "hello"}))
-            .send(),
-    );
+    let slow = Canned::json(200, json!({"data": {}})).delay(Duration::from_secs(600));
+    ll.enqueue("GET", "/v1/contacts", slow);
+    let chat = client()
+        .post(format!("{}/v1/lexi/chat", ll.base_url()))
+        .header("Authorization", KEY)
+        .json(&json!({"message": "hello"}))
+        .send();
+    let contacts = client()
+        .get(format!("{}/v1/contacts", ll.base_url()))
+        .header("Authorization", KEY)
+        .send();
+    let (chat, contacts) = (tokio::spawn(chat), tokio::spawn(contacts));
+    // Both are visible on arrival, before the hold and the delay.
     ll.wait_for("/v1/lexi/chat", 1, DEADLINE).await.unwrap();
+    ll.wait_for("/v1/contacts", 1, DEADLINE).await.unwrap();
     ll.shutdown().await;
     assert!(chat.await.unwrap().is_err());
+    assert!(contacts.await.unwrap().is_err());
     drop(gate);
 }
