@@ -210,6 +210,14 @@ fn url_setting(
     }
 }
 
+/// Where the bot listens, for the health probe (which needs no secrets).
+pub fn listen_addr_from_env() -> SocketAddr {
+    std::env::var("LISTEN_ADDR")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,12 +286,4 @@ mod tests {
         let ids: Vec<_> = c.approvers.iter().map(|u| u.to_string()).collect();
         assert_eq!(ids, ["U0ALICE", "U0BOB"]);
     }
-}
-
-/// Where the bot listens, for the health probe (which needs no secrets).
-pub fn listen_addr_from_env() -> SocketAddr {
-    std::env::var("LISTEN_ADDR")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)))
 }

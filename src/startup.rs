@@ -98,23 +98,34 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.run(self.store.clone(), stop_rx.clone()));
-        let sweeper = tokio::spawn(expire_seen_events(
+        // Owned by this future: if it is dropped (a crash, in tests), the worker goes with it.
+        let mut worker = AbortOnDrop(tokio::spawn(
+            self.worker.run(self.store.clone(), stop_rx.clone()),
+        ));
+        let _sweeper = AbortOnDrop(tokio::spawn(expire_seen_events(
             self.store.clone(),
             self.seen_retention,
             stop_rx,
-        ));
+        )));
         tracing::info!(addr = %self.listener.local_addr()?, "lexi-slack is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         tracing::info!("stopped accepting requests; finishing running jobs");
         let _ = stop_tx.send(true);
-        let _ = worker.await;
-        sweeper.abort();
+        let _ = (&mut worker.0).await;
         self.store.flush().context("cannot flush the database")?;
         tracing::info!("database flushed; bye");
         served.context("the HTTP server failed")
+    }
+}
+
+/// A spawned task that ends when its owner is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -34,7 +34,7 @@ pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
             } => match admit(
                 state,
                 Some(&event_id),
-                Job::Converse(converse),
+                Job::Converse(*converse),
                 only_in_known_thread,
             )
             .await

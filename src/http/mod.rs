@@ -106,7 +106,7 @@ async fn admit(
     if let Admission::Accepted(record) = &admission {
         // The 200 goes out only once the job is on disk: a crash after it cannot lose the work.
         state.store.durable().await.map_err(internal)?;
-        state.worker.submit(record.clone());
+        state.worker.submit((**record).clone());
     }
     Ok(admission)
 }

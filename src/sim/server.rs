@@ -29,6 +29,8 @@ pub(crate) struct Core {
     state: Mutex<CoreState>,
     /// Bumped on every recorded request, so `wait_for` wakes without polling.
     arrivals: watch::Sender<u64>,
+    /// Bumped after every answer, so a test can wait for the state a request changed.
+    answers: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -44,6 +46,7 @@ impl Core {
         Arc::new(Self {
             state: Mutex::new(CoreState::default()),
             arrivals: watch::Sender::new(0),
+            answers: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
         })
     }
@@ -117,6 +120,16 @@ impl Core {
                     .collect(),
             }
         })
+    }
+
+    pub(crate) fn answers(&self) -> u64 {
+        *self.answers.borrow()
+    }
+
+    /// Waits until more than `seen` requests were answered, or `max_wait` passes.
+    pub(crate) async fn answered_beyond(&self, seen: u64, max_wait: std::time::Duration) {
+        let mut rx = self.answers.subscribe();
+        let _ = tokio::time::timeout(max_wait, rx.wait_for(|n| *n > seen)).await;
     }
 
     pub(crate) fn enqueue(&self, method: &str, path: &str, canned: Canned) {
@@ -213,11 +226,15 @@ async fn intercept(State(core): State<Arc<Core>>, req: Request, next: Next) -> R
             () = core.until_shutdown() => return kill(conn),
         }
     }
-    if let Some(canned) = canned {
-        return core.play(canned, conn).await;
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = match canned {
+        Some(canned) => core.play(canned, conn).await,
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
+    core.answers.send_modify(|n| *n += 1);
+    response
 }
 
 /// Wraps a server's routes with recording, scripting and gates.
@@ -303,6 +320,17 @@ macro_rules! shared_sim_api {
             deadline: std::time::Duration,
         ) -> Result<Vec<$crate::sim::Recorded>, $crate::sim::Timeout> {
             self.running.core.wait_for(&$norm(path), n, deadline).await
+        }
+
+        /// How many requests this server has answered so far.
+        pub fn answers(&self) -> u64 {
+            self.running.core.answers()
+        }
+
+        /// Waits until the server answered more than `seen` requests (or `max_wait` passes):
+        /// lets a test re-check the state a request changes without polling on a timer.
+        pub async fn answered_beyond(&self, seen: u64, max_wait: std::time::Duration) {
+            self.running.core.answered_beyond(seen, max_wait).await
         }
 
         /// Scripts a one-shot answer for `method` (or `"*"`) on `path` (exact, or `*` for one

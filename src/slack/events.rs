@@ -28,7 +28,7 @@ pub enum EventAction {
     /// A message for Lexi. `only_in_known_thread`: a plain thread reply in a channel, which is
     /// for Lexi only when the thread already is a Lexi conversation.
     Converse {
-        converse: Converse,
+        converse: Box<Converse>,
         only_in_known_thread: bool,
     },
     /// Nothing to do; the reason goes to the debug log.
@@ -77,7 +77,7 @@ fn action_for(callback: &SlackPushEventCallback) -> Result<EventAction, InvalidI
             };
             let text = mention.content.text.as_deref().unwrap_or_default();
             Ok(EventAction::Converse {
-                converse: Converse {
+                converse: Box::new(Converse {
                     thread: ThreadKey {
                         team,
                         channel: ChannelId::parse(&mention.channel.0)?,
@@ -88,7 +88,7 @@ fn action_for(callback: &SlackPushEventCallback) -> Result<EventAction, InvalidI
                     text: plain_text(text, bot_user),
                     channel_kind: ChannelKind::Channel,
                     progress: Default::default(),
-                },
+                }),
                 only_in_known_thread: false,
             })
         }
@@ -136,7 +136,7 @@ fn action_for(callback: &SlackPushEventCallback) -> Result<EventAction, InvalidI
                 .and_then(|c| c.text.as_deref())
                 .unwrap_or_default();
             Ok(EventAction::Converse {
-                converse: Converse {
+                converse: Box::new(Converse {
                     thread: ThreadKey {
                         team,
                         channel: ChannelId::parse(&channel.0)?,
@@ -147,7 +147,7 @@ fn action_for(callback: &SlackPushEventCallback) -> Result<EventAction, InvalidI
                     text: plain_text(text, bot_user),
                     channel_kind,
                     progress: Default::default(),
-                },
+                }),
                 only_in_known_thread,
             })
         }

@@ -13,7 +13,7 @@ fn converse(request: EventsRequest) -> (Converse, bool) {
                     only_in_known_thread,
                 },
             ..
-        } => (converse, only_in_known_thread),
+        } => (*converse, only_in_known_thread),
         other => panic!("expected a message for Lexi, got {other:?}"),
     }
 }

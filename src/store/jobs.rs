@@ -10,7 +10,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Admission {
     /// Queued (and on disk once [`Store::durable`] returns).
-    Accepted(JobRecord),
+    Accepted(Box<JobRecord>),
     /// The event, or the Slack message it carries, was already accepted: nothing to do.
     Duplicate,
     /// A plain thread reply in a thread that isn't a Lexi conversation: not for us.
@@ -75,7 +75,9 @@ impl Store {
                     seen.insert(key.as_bytes(), &stamp)?;
                 }
                 jobs.insert(&record.id.get().to_be_bytes(), encoded.as_slice())?;
-                Ok::<_, ConflictableTransactionError<()>>(Admission::Accepted(record.clone()))
+                Ok::<_, ConflictableTransactionError<()>>(Admission::Accepted(Box::new(
+                    record.clone(),
+                )))
             });
         outcome.map_err(|e| match e {
             TransactionError::Storage(e) => StoreError::Engine(e),

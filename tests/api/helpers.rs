@@ -48,6 +48,15 @@ impl TestApp {
     ) -> TestApp {
         let config = test_config(&slack, &leadlex, &data_dir);
         let app = Application::build(config).await.expect("bot starts");
+        Self::run(app, slack, leadlex, data_dir)
+    }
+
+    fn run(
+        app: Application,
+        slack: Arc<FakeSlack>,
+        leadlex: Arc<FakeLeadLex>,
+        data_dir: Arc<tempfile::TempDir>,
+    ) -> TestApp {
         let addr = app.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -91,12 +100,24 @@ impl TestApp {
         self.server.abort();
         let _ = (&mut self.server).await;
         self.stop.take();
-        Self::spawn_with(
-            self.slack.clone(),
-            self.leadlex.clone(),
-            self.data_dir.clone(),
-        )
-        .await
+        // The aborted tasks release the database as the runtime drops them: wait for the lock.
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let config = test_config(&self.slack, &self.leadlex, &self.data_dir);
+            match Application::build(config).await {
+                Ok(app) => {
+                    let (slack, leadlex) = (self.slack.clone(), self.leadlex.clone());
+                    return Self::run(app, slack, leadlex, self.data_dir.clone());
+                }
+                Err(e)
+                    if tokio::time::Instant::now() < deadline
+                        && e.to_string().contains("in use") =>
+                {
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => panic!("bot restarts: {e:#}"),
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -160,15 +181,19 @@ impl TestApp {
     pub async fn bot_replies(&self, channel: &str, root: &str, n: usize) -> Vec<String> {
         let deadline = tokio::time::Instant::now() + DEADLINE;
         loop {
+            let answered = self.slack.answers();
             let replies: Vec<String> = self
                 .slack
                 .thread(channel, root)
                 .iter()
-                .filter(|m| m.user.as_deref() == Some(BOT_USER) || m.bot_id.is_some())
+                .filter(|m| m.user == BOT_USER || m.bot_id.is_some())
                 .map(lexi_slack::sim::render_text)
                 .collect();
-            let settled =
-                replies.len() >= n && replies.iter().all(|r| !r.contains("working on it"));
+            // Placeholders ("working on it", "will keep trying") are replaced by the final answer.
+            let settled = replies.len() >= n
+                && replies
+                    .iter()
+                    .all(|r| !r.contains("working on it") && !r.contains("keep trying"));
             if settled {
                 return replies;
             }
@@ -177,7 +202,9 @@ impl TestApp {
                     "expected {n} settled bot replies in {channel}/{root}, Slack shows {replies:#?}"
                 );
             }
-            self.slack.changed(Duration::from_millis(200)).await;
+            self.slack
+                .answered_beyond(answered, deadline - tokio::time::Instant::now())
+                .await;
         }
     }
 }
