@@ -152,6 +152,13 @@ impl Worker {
                 }
                 queue.reschedule(record.id, record.not_before_ms);
             }
+            Outcome::Later(wait) => {
+                record.not_before_ms = now_ms() + wait.as_millis() as u64;
+                if let Err(error) = store.save_job(&record) {
+                    tracing::error!(%error, id = %record.id, "cannot save a job's next run");
+                }
+                queue.reschedule(record.id, record.not_before_ms);
+            }
         }
     }
 

@@ -54,6 +54,9 @@ pub enum Outcome {
     Done,
     /// Try again after this long; progress so far is saved in the record.
     RetryAfter(Duration),
+    /// Not a failure: there is nothing to do yet (a task still running). Run again after this
+    /// long without counting an attempt.
+    Later(Duration),
 }
 
 /// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.
