@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub const DEFAULT_LEADLEX_API_URL: &str = "https://data.leadlex.com/functions/v1/api-gateway";
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+pub const DEFAULT_TASK_FOLLOW_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
@@ -56,6 +57,11 @@ pub struct Tuning {
     /// How long "seen event" marks are kept (Slack retries for ~6 minutes).
     pub seen_retention: Duration,
     pub store_cache_bytes: u64,
+    /// First wait before checking on an approved task; doubled each round up to `task_follow_max_delay`.
+    pub task_follow_first_delay: Duration,
+    pub task_follow_max_delay: Duration,
+    /// `LEXI_TASK_FOLLOW_LIMIT`: how long after approval the bot keeps checking on a task.
+    pub task_follow_limit: Duration,
 }
 
 impl Default for Tuning {
@@ -73,6 +79,9 @@ impl Default for Tuning {
             shutdown_grace: Duration::from_secs(20),
             seen_retention: Duration::from_secs(24 * 60 * 60),
             store_cache_bytes: 16 * 1024 * 1024,
+            task_follow_first_delay: Duration::from_secs(3),
+            task_follow_max_delay: Duration::from_secs(60),
+            task_follow_limit: DEFAULT_TASK_FOLLOW_LIMIT,
         }
     }
 }
@@ -156,6 +165,15 @@ impl Config {
                 )),
             }
         }
+        let task_follow_limit = match get("LEXI_TASK_FOLLOW_LIMIT") {
+            None => DEFAULT_TASK_FOLLOW_LIMIT,
+            Some(value) => parse_limit(&value).unwrap_or_else(|| {
+                problems.push(format!(
+                    "LEXI_TASK_FOLLOW_LIMIT `{value}` is not a duration like 90s, 30m or 2h (at most 24h)"
+                ));
+                DEFAULT_TASK_FOLLOW_LIMIT
+            }),
+        };
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -184,7 +202,10 @@ impl Config {
                     data_dir,
                     approvers,
                     log_format,
-                    tuning: Tuning::default(),
+                    tuning: Tuning {
+                        task_follow_limit,
+                        ..Tuning::default()
+                    },
                 })
             }
             _ => Err(ConfigError { problems }),
@@ -208,6 +229,21 @@ fn url_setting(
             value
         }
     }
+}
+
+/// `90s`, `30m`, `2h`; a bare number is minutes. Between a second and a day.
+fn parse_limit(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let (number, unit) = match value.char_indices().last()? {
+        (i, 's') => (&value[..i], 1),
+        (i, 'm') => (&value[..i], 60),
+        (i, 'h') => (&value[..i], 3600),
+        _ => (value, 60),
+    };
+    let seconds = number.trim().parse::<u64>().ok()?.checked_mul(unit)?;
+    (1..=24 * 3600)
+        .contains(&seconds)
+        .then(|| Duration::from_secs(seconds))
 }
 
 /// Where the bot listens, for the health probe (which needs no secrets).
@@ -275,6 +311,29 @@ mod tests {
         let shown = format!("{c:?}");
         for (_, secret) in MINIMAL {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+
+    #[test]
+    fn the_task_follow_limit_defaults_to_half_an_hour_and_takes_units() {
+        assert_eq!(
+            config(MINIMAL).unwrap().tuning.task_follow_limit,
+            Duration::from_secs(1800)
+        );
+        for (value, secs) in [("90s", 90), ("45m", 2700), ("2h", 7200), ("10", 600)] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("LEXI_TASK_FOLLOW_LIMIT", value));
+            assert_eq!(
+                config(&vars).unwrap().tuning.task_follow_limit,
+                Duration::from_secs(secs),
+                "{value}"
+            );
+        }
+        for bad in ["soon", "0m", "25h", "-5m", "m"] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("LEXI_TASK_FOLLOW_LIMIT", bad));
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(err.contains("LEXI_TASK_FOLLOW_LIMIT"), "{bad}: {err}");
         }
     }
 

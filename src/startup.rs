@@ -1,6 +1,6 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
-use crate::bot::{Deps, RetryPolicy};
+use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
@@ -56,7 +56,16 @@ impl Application {
             max_delay: tuning.retry_max_delay,
             max_server_wait: tuning.max_rate_limit_wait,
         };
-        let deps = Arc::new(Deps::new(slack, leadlex, store.clone(), retry));
+        let approvals = ApprovalSettings {
+            approvers: config.approvers.clone(),
+            follow: FollowPolicy {
+                first_delay: tuning.task_follow_first_delay,
+                max_delay: tuning.task_follow_max_delay,
+                limit: tuning.task_follow_limit,
+            },
+        };
+        let deps =
+            Arc::new(Deps::new(slack, leadlex, store.clone(), retry).with_approvals(approvals));
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let router = http::router(AppState {
             secrets: config.signing_secrets.clone(),
@@ -65,6 +74,7 @@ impl Application {
             max_body_bytes: tuning.max_body_bytes,
             max_queued_jobs: tuning.max_queued_jobs,
             clock,
+            approvers: config.approvers.clone().into(),
         });
         let listener = TcpListener::bind(config.listen_addr)
             .await

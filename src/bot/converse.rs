@@ -1,8 +1,8 @@
 //! A message for Lexi: placeholder in the thread, ask Lexi (continuing the thread's conversation), replace the placeholder with the answer.
 
-use super::messages;
 use super::{Deps, Outcome};
-use crate::domain::{Converse, Job, JobRecord, LexiAnswer};
+use super::{approval_card, messages};
+use crate::domain::{Approval, Converse, Job, JobRecord, LexiAnswer};
 use crate::leadlex::{ChatContext, LeadLexError, LeadLexErrorKind};
 use crate::slack::{OutgoingMessage, SlackError, render};
 
@@ -16,7 +16,9 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         key: record.idempotency_key.clone(),
         header: record.clone(),
     };
-    let Job::Converse(job) = &mut record.job;
+    let Job::Converse(job) = &mut record.job else {
+        return Outcome::Done;
+    };
     let span = tracing::info_span!("converse", id = %step.header.id, thread = %job.thread, user = %job.user);
     let _enter = span.enter();
 
@@ -186,23 +188,42 @@ impl Step<'_> {
     }
 
     async fn post_answer(&self, job: &mut Converse, answer: &LexiAnswer) -> Outcome {
-        let mut parts = render::answer(&answer.text);
+        // A task to approve: its record is on disk before its buttons can be seen.
+        let approval = match &answer.task_needing_approval {
+            Some(task) => match approval_card::file(self.deps, job, answer, task).await {
+                Ok(approval) => Some(approval),
+                Err(error) => {
+                    tracing::error!(%error, "cannot file the approval");
+                    return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, None));
+                }
+            },
+            None => None,
+        };
+        let (mut parts, mut card_at) = with_card(render::answer(&answer.text), approval.as_ref());
         let mut fallen_back = false;
         let mut index = job.progress.parts_posted as usize;
         while index < parts.len() {
             let part = &parts[index];
             let placeholder = job.progress.placeholder_ts.clone().filter(|_| index == 0);
             let result = match &placeholder {
-                Some(ts) => self.deps.slack.update(&job.thread.channel, ts, part).await,
-                None => self
+                Some(ts) => self
                     .deps
                     .slack
-                    .post_in_thread(&job.thread.channel, &job.thread.thread_ts, part)
+                    .update(&job.thread.channel, ts, part)
                     .await
-                    .map(drop),
+                    .map(|()| ts.clone()),
+                None => {
+                    self.deps
+                        .slack
+                        .post_in_thread(&job.thread.channel, &job.thread.thread_ts, part)
+                        .await
+                }
             };
             match result {
-                Ok(()) => {
+                Ok(ts) => {
+                    if let Some(approval) = approval.as_ref().filter(|_| card_at == Some(index)) {
+                        approval_card::remember_message(self.deps, &approval.task, &ts);
+                    }
                     index += 1;
                     job.progress.parts_posted = index as u32;
                     if index < parts.len() {
@@ -215,7 +236,8 @@ impl Step<'_> {
                 Err(e) if e.code() == Some("invalid_blocks") && !fallen_back => {
                     tracing::warn!(error = %e, "Slack refused the markdown block; sending mrkdwn");
                     fallen_back = true;
-                    parts = render::answer_as_mrkdwn(&answer.text);
+                    (parts, card_at) =
+                        with_card(render::answer_as_mrkdwn(&answer.text), approval.as_ref());
                     index = job.progress.parts_posted as usize;
                 }
                 // The placeholder is gone (deleted by someone): post the answer as a new message.
@@ -243,4 +265,14 @@ impl Step<'_> {
         tracing::error!(%error, "cannot post in the thread; giving up on this message");
         Outcome::Done
     }
+}
+
+/// The answer's messages with the approval card in the last one (or after it, when it is full),
+/// and which message carries the card.
+fn with_card(
+    mut parts: Vec<OutgoingMessage>,
+    approval: Option<&Approval>,
+) -> (Vec<OutgoingMessage>, Option<usize>) {
+    let card_at = approval.map(|a| crate::slack::approval_blocks::attach_card(&mut parts, a));
+    (parts, card_at)
 }

@@ -1,9 +1,17 @@
 //! What the bot does with each job: an exhaustive match from job kind to handler.
 
+mod approval_card;
+mod approval_messages;
+mod approval_notice;
+mod approval_settings;
 mod converse;
+mod decide;
+mod follow_task;
 mod messages;
 mod retry;
+mod tasks_command;
 
+pub use approval_settings::{ApprovalSettings, FollowPolicy};
 pub use retry::RetryPolicy;
 
 use crate::domain::{Job, JobRecord};
@@ -13,12 +21,13 @@ use crate::store::Store;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// What handlers may touch: the two clients, the store and the retry policy. Nothing else.
+/// What handlers may touch: the two clients, the store, the retry policy and the approval rules. Nothing else.
 pub struct Deps {
     pub slack: WebApi,
     pub leadlex: LeadLexClient,
     pub store: Store,
     pub retry: RetryPolicy,
+    pub approvals: ApprovalSettings,
     /// Set once LeadLex has refused our key, so the operator is told loudly once, not per message.
     key_refused_reported: AtomicBool,
 }
@@ -30,8 +39,15 @@ impl Deps {
             leadlex,
             store,
             retry,
+            approvals: ApprovalSettings::default(),
             key_refused_reported: AtomicBool::new(false),
         }
+    }
+
+    /// Who may decide tasks besides the one who asked, and how long approved tasks are followed.
+    pub fn with_approvals(mut self, approvals: ApprovalSettings) -> Self {
+        self.approvals = approvals;
+        self
     }
 
     /// Logs a refused LeadLex key as an error the first time, as a warning after that.
@@ -63,5 +79,9 @@ pub enum Outcome {
 pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     match record.job {
         Job::Converse(_) => converse::run(deps, record).await,
+        Job::DecideTask(_) => decide::run(deps, record).await,
+        Job::FollowTask(_) => follow_task::run(deps, record).await,
+        Job::ApprovalNotice(_) => approval_notice::run(deps, record).await,
+        Job::ListTasks(_) => tasks_command::run(deps, record).await,
     }
 }

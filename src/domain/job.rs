@@ -1,6 +1,7 @@
 //! Durable work: what an accepted Slack request asks the bot to do, as stored until it is done.
 
 use super::answer::LexiAnswer;
+use super::approval::{ApprovalNotice, DecideTask, FollowTask, ListTasks};
 use super::ids::{MessageTs, ThreadKey, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,14 @@ impl std::fmt::Display for JobId {
 pub enum Job {
     /// A message for Lexi, to be answered in its thread.
     Converse(Converse),
+    /// An Approve or Deny click, recorded: tell LeadLex, update the message.
+    DecideTask(DecideTask),
+    /// An approved task, followed until it completes or fails.
+    FollowTask(FollowTask),
+    /// A click that decides nothing, answered to the clicker alone.
+    ApprovalNotice(ApprovalNotice),
+    /// `/lexi tasks`: pending tasks with their buttons.
+    ListTasks(ListTasks),
 }
 
 impl Job {
@@ -39,6 +48,10 @@ impl Job {
     pub fn lane(&self) -> Option<String> {
         match self {
             Job::Converse(c) => Some(c.thread.storage_key()),
+            // One lane per task: its decision, then following it, never side by side.
+            Job::DecideTask(d) => Some(format!("task:{}", d.task)),
+            Job::FollowTask(f) => Some(format!("task:{}", f.task)),
+            Job::ApprovalNotice(_) | Job::ListTasks(_) => None,
         }
     }
 }

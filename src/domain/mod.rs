@@ -1,10 +1,15 @@
 //! The bot's vocabulary: ids, jobs and Lexi's answers, free of any wire format.
 
 pub mod answer;
+pub mod approval;
 pub mod ids;
 pub mod job;
 
 pub use answer::{LexiAnswer, Task, TaskStatus};
+pub use approval::{
+    Approval, ApprovalNotice, ApprovalState, ClickOrigin, DecideProgress, DecideResult, DecideTask,
+    Decision, FollowTask, ListTasks, NoticeReason, TaskOutcome, TaskSummary, Verdict,
+};
 pub use ids::{
     ChannelId, ContactId, ConversationId, EventId, InvalidId, MessageTs, TaskId, TeamId, ThreadKey,
     ThreadTs, UserId,

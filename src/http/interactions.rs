@@ -1,10 +1,12 @@
-//! Interactivity (`payload=` forms): button clicks, validated before anything is queued.
+//! Interactivity (`payload=` forms): button clicks, dispatched on their `action_id` prefix and validated before anything is queued.
 
-use super::{AppState, bad_request};
+use super::{AppState, approval_click, bad_request};
+use crate::slack::approval_blocks;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+/// Just enough of the payload to route it; each handler parses the rest.
 #[derive(Debug, Deserialize)]
 struct Payload {
     #[serde(rename = "type")]
@@ -18,17 +20,23 @@ struct Action {
     action_id: String,
 }
 
-pub(super) async fn handle(_state: &AppState, payload: &str) -> Response {
-    let payload: Payload = match serde_json::from_str(payload) {
+pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
+    let parsed: Payload = match serde_json::from_str(payload) {
         Ok(p) => p,
         Err(_) => return bad_request("interaction payload is not JSON"),
     };
-    match payload.kind.as_str() {
+    match parsed.kind.as_str() {
         "block_actions" => {
-            if let Some(action) = payload.actions.first() {
-                tracing::info!(action_id = %action.action_id.chars().take(64).collect::<String>(), "unknown button");
+            let Some(action) = parsed.actions.first() else {
+                return bad_request("a button click without an action");
+            };
+            let id = action.action_id.as_str();
+            if id.starts_with(approval_blocks::ACTION_PREFIX) {
+                approval_click::handle(state, payload).await
+            } else {
+                tracing::info!(action_id = %id.chars().take(64).collect::<String>(), "unknown button");
+                bad_request("no such button")
             }
-            bad_request("no such button")
         }
         // Shortcuts, modals and the like are not part of this app: acknowledge and move on.
         _ => StatusCode::OK.into_response(),

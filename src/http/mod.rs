@@ -3,14 +3,16 @@
 //! Nothing here calls LeadLex or waits on it: handlers verify, parse, write the job to disk and
 //! acknowledge. The worker does the rest.
 
+mod approval_click;
 mod commands;
 mod events;
 mod interactions;
+mod lexi_command;
 mod verified;
 
 pub use verified::Clock;
 
-use crate::domain::{EventId, Job};
+use crate::domain::{EventId, Job, UserId};
 use crate::slack::verify::SigningSecrets;
 use crate::store::{Admission, Store};
 use crate::worker::WorkerHandle;
@@ -19,6 +21,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -33,6 +36,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub max_queued_jobs: usize,
     pub clock: Clock,
+    /// `LEXI_APPROVERS`: may decide any Lexi task, besides the one who asked.
+    pub approvers: Arc<[UserId]>,
 }
 
 /// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`.
@@ -109,6 +114,17 @@ async fn admit(
         state.worker.submit((**record).clone());
     }
     Ok(admission)
+}
+
+/// A 503 (Slack retries later) while the queue is at its bound.
+fn queue_full(state: &AppState) -> Option<Response> {
+    (state.worker.unfinished() >= state.max_queued_jobs).then(|| {
+        tracing::warn!(
+            queued = state.worker.unfinished(),
+            "queue full; asking Slack to retry later"
+        );
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })
 }
 
 fn internal(error: crate::store::StoreError) -> Response {

@@ -1,5 +1,6 @@
 //! Everything that speaks Slack: signatures, payloads, Block Kit, the Web API.
 
+pub mod approval_blocks;
 pub mod connector;
 pub mod error;
 pub mod events;

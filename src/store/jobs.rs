@@ -157,11 +157,19 @@ fn message_key(job: &Job) -> Option<String> {
             "msg:{}/{}/{}",
             c.thread.team, c.thread.channel, c.message_ts
         )),
+        // Clicks are de-duplicated by the approvals transaction; the rest answer no message.
+        Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
+            None
+        }
     }
 }
 
 fn thread_key(job: &Job) -> Option<String> {
     match job {
         Job::Converse(c) => Some(c.thread.storage_key()),
+        // Not messages to Lexi: they must not make a thread look like a Lexi conversation.
+        Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
+            None
+        }
     }
 }

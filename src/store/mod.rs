@@ -1,14 +1,16 @@
-//! The embedded sled database: jobs, seen events, thread → conversation; every key and value encoding lives here.
+//! The embedded sled database: jobs, seen events, thread → conversation, approvals; every key and value encoding lives here.
 //!
 //! sled calls are made straight from async code: reads and writes touch only memory (sled's page
 //! cache and log buffer) and take microseconds. The one call that waits on the disk, `flush`, runs
 //! on tokio's blocking pool inside [`commit::GroupCommit`], batched across concurrent requests.
 
+mod approvals;
 mod commit;
 mod error;
 mod jobs;
 mod threads;
 
+pub use approvals::{ClickAdmission, ClickPlan};
 pub use error::StoreError;
 pub use jobs::Admission;
 pub use threads::ThreadState;
@@ -47,6 +49,7 @@ struct Inner {
     jobs: sled::Tree,
     seen: sled::Tree,
     threads: sled::Tree,
+    approvals: sled::Tree,
     commit: GroupCommit,
 }
 
@@ -70,6 +73,7 @@ impl Store {
             jobs: tree("jobs")?,
             seen: tree("seen")?,
             threads: tree("threads")?,
+            approvals: tree("approvals")?,
             commit: GroupCommit::new(db.clone()),
             db,
         };
