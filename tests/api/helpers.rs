@@ -22,6 +22,9 @@ pub const REP: &str = "U0REP";
 /// Generous: a deadline for conditions that normally hold within milliseconds.
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
+/// A change to the test configuration, kept across restarts.
+pub type Configure = Arc<dyn Fn(&mut Config) + Send + Sync>;
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub slack: Arc<FakeSlack>,
@@ -30,6 +33,7 @@ pub struct TestApp {
     http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<anyhow::Result<()>>,
+    configure: Configure,
 }
 
 impl TestApp {
@@ -46,9 +50,29 @@ impl TestApp {
         leadlex: Arc<FakeLeadLex>,
         data_dir: Arc<tempfile::TempDir>,
     ) -> TestApp {
-        let config = test_config(&slack, &leadlex, &data_dir);
+        Self::spawn_with_configured(slack, leadlex, data_dir, Arc::new(|_: &mut Config| {})).await
+    }
+
+    /// A fresh bot whose test configuration is changed by `configure` (also after restarts).
+    pub async fn spawn_configured(
+        configure: impl Fn(&mut Config) + Send + Sync + 'static,
+    ) -> TestApp {
+        let slack = Arc::new(FakeSlack::start().await.expect("fake Slack starts"));
+        let leadlex = Arc::new(FakeLeadLex::start().await.expect("fake LeadLex starts"));
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        Self::spawn_with_configured(slack, leadlex, dir, Arc::new(configure)).await
+    }
+
+    async fn spawn_with_configured(
+        slack: Arc<FakeSlack>,
+        leadlex: Arc<FakeLeadLex>,
+        data_dir: Arc<tempfile::TempDir>,
+        configure: Configure,
+    ) -> TestApp {
+        let mut config = test_config(&slack, &leadlex, &data_dir);
+        configure(&mut config);
         let app = Application::build(config).await.expect("bot starts");
-        Self::run(app, slack, leadlex, data_dir)
+        Self::run(app, slack, leadlex, data_dir, configure)
     }
 
     fn run(
@@ -56,6 +80,7 @@ impl TestApp {
         slack: Arc<FakeSlack>,
         leadlex: Arc<FakeLeadLex>,
         data_dir: Arc<tempfile::TempDir>,
+        configure: Configure,
     ) -> TestApp {
         let addr = app.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -73,6 +98,7 @@ impl TestApp {
                 .expect("client"),
             stop: Some(stop),
             server,
+            configure,
         }
     }
 
@@ -86,10 +112,11 @@ impl TestApp {
             .await
             .expect("bot stops in time");
         result.expect("server task").expect("clean shutdown");
-        Self::spawn_with(
+        Self::spawn_with_configured(
             self.slack.clone(),
             self.leadlex.clone(),
             self.data_dir.clone(),
+            self.configure.clone(),
         )
         .await
     }
@@ -103,11 +130,13 @@ impl TestApp {
         // The aborted tasks release the database as the runtime drops them: wait for the lock.
         let deadline = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let config = test_config(&self.slack, &self.leadlex, &self.data_dir);
+            let mut config = test_config(&self.slack, &self.leadlex, &self.data_dir);
+            (self.configure)(&mut config);
             match Application::build(config).await {
                 Ok(app) => {
                     let (slack, leadlex) = (self.slack.clone(), self.leadlex.clone());
-                    return Self::run(app, slack, leadlex, self.data_dir.clone());
+                    let configure = self.configure.clone();
+                    return Self::run(app, slack, leadlex, self.data_dir.clone(), configure);
                 }
                 Err(e)
                     if tokio::time::Instant::now() < deadline
@@ -227,6 +256,8 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.max_attempts = 3;
     config.tuning.leadlex_timeout = Duration::from_secs(2);
     config.tuning.shutdown_grace = Duration::from_millis(500);
+    config.tuning.task_follow_first_delay = Duration::from_millis(10);
+    config.tuning.task_follow_max_delay = Duration::from_millis(50);
     config
 }
 
@@ -267,4 +298,219 @@ pub fn callback(event_id: &str, event: Value) -> Value {
         "authorizations": [{"enterprise_id": null, "team_id": TEAM, "user_id": BOT_USER,
                             "is_bot": true, "is_enterprise_install": false}],
     })
+}
+
+impl TestApp {
+    /// Sends a block_actions payload as Slack does (`payload=` form, signed now).
+    pub async fn post_interaction(&self, payload: &Value) -> reqwest::Response {
+        let body =
+            serde_urlencoded::to_string([("payload", payload.to_string())]).expect("form encodes");
+        self.post_signed("application/x-www-form-urlencoded", &body)
+            .await
+    }
+
+    /// Types a slash command in `channel` as `user`; its response URL is `response_url`.
+    pub async fn slash_command(
+        &self,
+        user: &str,
+        channel: &str,
+        command: &str,
+        text: &str,
+        response_url: &str,
+    ) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([
+            ("token", "deprecated"),
+            ("team_id", TEAM),
+            ("team_domain", "acme"),
+            ("channel_id", channel),
+            ("channel_name", "sales"),
+            ("user_id", user),
+            ("user_name", "dana"),
+            ("command", command),
+            ("text", text),
+            ("api_app_id", "A0LEXI"),
+            ("response_url", response_url),
+            ("trigger_id", "1337.42.abcdef"),
+        ])
+        .expect("form encodes");
+        self.post_signed("application/x-www-form-urlencoded", &body)
+            .await
+    }
+
+    /// Waits until `check` finds what it looks for, re-checking whenever either fake answers a
+    /// request; panics after [`DEADLINE`] naming `what`.
+    pub async fn until<T>(&self, what: &str, check: impl Fn() -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let (slack_seen, leadlex_seen) = (self.slack.answers(), self.leadlex.answers());
+            if let Some(found) = check() {
+                return found;
+            }
+            let now = tokio::time::Instant::now();
+            if now > deadline {
+                panic!("timed out waiting for {what}");
+            }
+            let left = deadline - now;
+            tokio::select! {
+                () = self.slack.answered_beyond(slack_seen, left) => {}
+                () = self.leadlex.answered_beyond(leadlex_seen, left) => {}
+            }
+        }
+    }
+}
+
+/// One button click on a message, as Slack's block_actions payload carries it.
+pub struct Click<'a> {
+    pub user: &'a str,
+    pub action_id: &'a str,
+    pub value: &'a str,
+    pub channel: &'a str,
+    pub message_ts: &'a str,
+    pub ephemeral: bool,
+    pub response_url: String,
+}
+
+impl Click<'_> {
+    /// The payload, with a fresh `action_ts` (each call is a new click).
+    pub fn payload(&self) -> Value {
+        self.payload_at(&next_action_ts())
+    }
+
+    pub fn payload_at(&self, action_ts: &str) -> Value {
+        json!({
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": self.user, "username": "someone", "team_id": TEAM},
+            "api_app_id": "A0LEXI", "token": "deprecated",
+            "container": {"type": "message", "message_ts": self.message_ts,
+                          "channel_id": self.channel, "is_ephemeral": self.ephemeral},
+            "trigger_id": format!("1337.42.{action_ts}"),
+            "channel": {"id": self.channel, "name": "sales"},
+            "response_url": self.response_url,
+            "actions": [{"action_id": self.action_id, "block_id": "b1", "type": "button",
+                         "value": self.value, "action_ts": action_ts,
+                         "text": {"type": "plain_text", "text": "Approve"}}],
+        })
+    }
+}
+
+/// Strictly increasing, Slack-shaped `action_ts` values.
+pub fn next_action_ts() -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("1800000000.{n:06}")
+}
+
+pub const APPROVE: &str = "approval:approve";
+pub const DENY: &str = "approval:deny";
+
+/// The approval card Lexi's answer carries in a thread.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub ts: String,
+    pub task: String,
+}
+
+impl TestApp {
+    /// Asks Lexi for a prospect search in a new thread at `root`, which proposes a task, and
+    /// waits for the approval card.
+    pub async fn ask_for_a_search(&self, root: &str) -> Card {
+        let event_id = format!("Ev{}", root.replace('.', ""));
+        self.send_event(&mention(
+            &event_id,
+            root,
+            None,
+            "find 20 CEOs at law firms in New York",
+        ))
+        .await;
+        self.until("the approval card", || {
+            self.slack.thread(CHANNEL, root).iter().find_map(|m| {
+                let task = button_value(m, APPROVE)?;
+                Some(Card {
+                    ts: m.ts.clone(),
+                    task,
+                })
+            })
+        })
+        .await
+    }
+
+    /// `user` clicks `action_id` on the card in the thread, with a response URL of its own.
+    pub async fn click_card(&self, user: &str, action_id: &str, card: &Card) -> reqwest::Response {
+        let payload = self.card_click(user, action_id, card).payload();
+        self.post_interaction(&payload).await
+    }
+
+    /// The click, not yet sent; its response URL is bound to the card and the clicker.
+    pub fn card_click<'a>(&self, user: &'a str, action_id: &'a str, card: &'a Card) -> Click<'a> {
+        let name = format!("click-{}", next_action_ts().replace('.', "-"));
+        self.slack.bind_response_url(&name, CHANNEL, &card.ts);
+        self.slack.bind_response_url_user(&name, user);
+        Click {
+            user,
+            action_id,
+            value: &card.task,
+            channel: CHANNEL,
+            message_ts: &card.ts,
+            ephemeral: false,
+            response_url: self.slack.response_url(&name),
+        }
+    }
+
+    /// The card as Slack shows it now.
+    pub fn shown(&self, card: &Card) -> String {
+        self.slack
+            .message(CHANNEL, &card.ts)
+            .map(|m| lexi_slack::sim::render_text(&m))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the card shows `text`; returns what it shows.
+    pub async fn card_shows(&self, card: &Card, text: &str) -> String {
+        self.until(&format!("the card to show {text:?}"), || {
+            let shown = self.shown(card);
+            shown.contains(text).then_some(shown)
+        })
+        .await
+    }
+
+    /// Waits until `user` has been shown `n` ephemeral messages containing `text`.
+    pub async fn ephemerals_saying(&self, user: &str, text: &str, n: usize) -> Vec<String> {
+        self.until(&format!("{n} ephemeral messages saying {text:?}"), || {
+            let said: Vec<String> = self
+                .slack
+                .ephemerals_for(user)
+                .iter()
+                .map(lexi_slack::sim::render_text)
+                .filter(|t| t.contains(text))
+                .collect();
+            (said.len() >= n).then_some(said)
+        })
+        .await
+    }
+
+    /// Waits until a bot message in the thread at `root` (the card aside) contains `text`.
+    pub async fn thread_says(&self, root: &str, text: &str) -> String {
+        self.until(&format!("the thread to say {text:?}"), || {
+            self.slack
+                .thread(CHANNEL, root)
+                .iter()
+                .filter(|m| m.bot_id.is_some())
+                .map(lexi_slack::sim::render_text)
+                .find(|t| t.contains(text))
+        })
+        .await
+    }
+}
+
+/// The `value` of the button with `action_id` in a message, if it has one.
+pub fn button_value(message: &lexi_slack::sim::Message, action_id: &str) -> Option<String> {
+    message
+        .blocks
+        .as_ref()?
+        .as_array()?
+        .iter()
+        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+        .find(|e| e["action_id"] == action_id)
+        .and_then(|e| e["value"].as_str().map(str::to_owned))
 }
