@@ -41,7 +41,17 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         replace_original: false,
         thread_ts: None,
     };
-    match deps.slack.respond(&job.response_url, &response).await {
+    let answered = match deps.slack.respond(&job.response_url, &response).await {
+        // Expired or used up (30 minutes, 5 uses; say the job waited out a restart).
+        Err(error) if !error.is_retryable() => {
+            tracing::info!(%error, "response_url refused; posting ephemerally");
+            deps.slack
+                .post_ephemeral(&job.channel, &job.user, None, &response.message)
+                .await
+        }
+        other => other,
+    };
+    match answered {
         Ok(()) => Outcome::Done,
         Err(error) if error.is_retryable() && deps.retry.may_retry(record.attempts) => {
             Outcome::RetryAfter(deps.retry.delay(record.attempts, error.retry_after()))

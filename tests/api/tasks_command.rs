@@ -195,3 +195,29 @@ async fn a_failed_decision_in_a_listing_keeps_the_other_tasks_listed() {
     );
     assert_eq!(app.leadlex.count("/v1/lexi/tasks/*/approve"), 3);
 }
+
+#[tokio::test]
+async fn a_listing_whose_response_url_expired_is_posted_ephemerally() {
+    let app = TestApp::spawn().await;
+    app.leadlex
+        .add_task("list_operation", "Merge two lists", json!({}));
+    // Slack answers 404 once a response URL has expired.
+    app.slack.enqueue(
+        "POST",
+        "/response/cmd-5",
+        lexi_slack::sim::Canned::json(404, json!({"ok": false, "error": "expired_url"})),
+    );
+
+    app.slash_command(
+        REP,
+        CHANNEL,
+        "/lexi",
+        "tasks",
+        &app.slack.response_url("cmd-5"),
+    )
+    .await;
+    let listed = app.ephemerals_saying(REP, "Merge two lists", 1).await;
+    assert!(listed[0].contains("[Approve] [Deny]"), "{}", listed[0]);
+    let posted = app.slack_calls("chat.postEphemeral", 1).await;
+    assert_eq!(posted[0].json()["user"], REP);
+}
