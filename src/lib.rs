@@ -3,9 +3,9 @@
 //! ```text
 //! Slack ──HTTP──▶ http (verify → parse → persist a job → ack < 3 s)
 //!                          │
-//!                      store (sled): jobs, seen event ids, thread → conversation
+//!                      store (sled): jobs, seen event ids, thread → conversation, approvals
 //!                          │
-//!                 worker ──▶ bot (converse, …)
+//!                 worker ──▶ bot (converse, decide, follow a task, …)
 //!                               ├──▶ leadlex (chat, tasks, …)
 //!                               └──▶ slack   (Block Kit, Web API)
 //! ```
