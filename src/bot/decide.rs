@@ -172,6 +172,10 @@ async fn refused(
             Ok(Some(TaskStatus::Pending)) => DecideResult::Refused {
                 explanation: approval_messages::not_decided_try_again(verdict),
             },
+            // Already what was asked: our own earlier call landed (a crash cut off its answer;
+            // it carried the same Idempotency-Key), or someone decided the same way elsewhere.
+            Ok(Some(TaskStatus::Approved)) if verdict == Verdict::Approve => DecideResult::Accepted,
+            Ok(Some(TaskStatus::Dismissed)) if verdict == Verdict::Deny => DecideResult::Accepted,
             Ok(status) => DecideResult::AlreadyClosed { status },
             Err(error) => DecideResult::Refused {
                 explanation: approval_messages::not_decided(verdict, &error),

@@ -340,3 +340,32 @@ async fn forged_payloads_are_refused_and_change_nothing() {
     app.leadlex_calls(&approve_path(&card), 1).await;
     assert!(app.slack.ephemerals_for(REP).is_empty());
 }
+
+#[tokio::test]
+async fn a_decision_cut_off_by_a_crash_is_finished_after_the_restart() {
+    let app = TestApp::spawn().await;
+    let root = "1700001300.000100";
+    let card = app.ask_for_a_search(root).await;
+    let gate = app.leadlex.hold("/v1/lexi/tasks/*/approve");
+    app.click_card(REP, APPROVE, &card).await;
+    app.leadlex_calls(&approve_path(&card), 1).await;
+
+    // The process dies while LeadLex is approving; LeadLex finishes the approval anyway.
+    let app = app.crash_and_restart().await;
+    gate.release();
+
+    app.thread_says(root, "Lexi's task is done").await;
+    let shown = app.card_shows(&card, "· done").await;
+    assert!(shown.contains(&format!("Approved by <@{REP}>")), "{shown}");
+    let calls = app.leadlex.requests_to(&approve_path(&card));
+    assert_eq!(
+        calls.len(),
+        2,
+        "repeated once, as LeadLex can't be asked whether it landed"
+    );
+    assert_eq!(
+        calls[0].header("idempotency-key"),
+        calls[1].header("idempotency-key"),
+        "the repeat can be recognised by LeadLex"
+    );
+}
