@@ -5,4 +5,5 @@ mod conversation;
 mod durability;
 mod failures;
 mod helpers;
+mod secrets;
 mod verification;
