@@ -64,6 +64,7 @@ impl Application {
             worker: handle.clone(),
             max_body_bytes: tuning.max_body_bytes,
             max_queued_jobs: tuning.max_queued_jobs,
+            request_timeout: tuning.request_timeout,
             clock,
         });
         let listener = TcpListener::bind(config.listen_addr)

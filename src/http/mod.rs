@@ -32,6 +32,7 @@ pub struct AppState {
     pub worker: WorkerHandle,
     pub max_body_bytes: usize,
     pub max_queued_jobs: usize,
+    pub request_timeout: Duration,
     pub clock: Clock,
 }
 
@@ -40,10 +41,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/events", post(slack_request))
         .route("/healthz", get(|| async { "ok" }))
-        // A whole request, body included, gets 10 s: a trickled (slow-loris) body is cut off.
+        // A whole request, body included, gets a bounded time: a trickled (slow-loris) body is cut off.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(10),
+            state.request_timeout,
         ))
         .layer(CatchPanicLayer::new())
         .with_state(state)

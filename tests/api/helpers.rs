@@ -227,6 +227,7 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.max_attempts = 3;
     config.tuning.leadlex_timeout = Duration::from_secs(2);
     config.tuning.shutdown_grace = Duration::from_millis(500);
+    config.tuning.request_timeout = Duration::from_millis(500);
     config
 }
 
