@@ -36,11 +36,12 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`.
+/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/events", post(slack_request))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         // A whole request, body included, gets a bounded time: a trickled (slow-loris) body is cut off.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -83,6 +84,16 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
                 bad_request("form is neither a slash command nor an interaction")
             }
         }
+    }
+}
+
+/// Ready when the store answers and the worker runs: only then is an acknowledged event handled.
+async fn ready(State(state): State<AppState>) -> Response {
+    let store_ok = state.store.size_on_disk().is_ok();
+    if store_ok && state.worker.is_running() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
 }
 
