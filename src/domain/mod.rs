@@ -1,6 +1,7 @@
 //! The bot's vocabulary: ids, jobs and Lexi's answers, free of any wire format.
 
 pub mod answer;
+pub mod followups;
 pub mod ids;
 pub mod job;
 
