@@ -6,9 +6,11 @@ pub mod events;
 pub mod markup;
 pub mod mrkdwn;
 pub mod render;
+pub mod response_url;
 pub mod split;
 pub mod verify;
 pub mod web_api;
 
 pub use error::{SlackError, SlackErrorKind};
+pub use response_url::ResponseUrlPolicy;
 pub use web_api::{BotIdentity, OutgoingMessage, Response, ResponseType, WebApi};
