@@ -1,8 +1,10 @@
 //! Everything that speaks Slack: signatures, payloads, Block Kit, the Web API.
 
+pub mod channel_post;
 pub mod connector;
 pub mod error;
 pub mod events;
+pub mod followup_blocks;
 pub mod markup;
 pub mod mrkdwn;
 pub mod render;

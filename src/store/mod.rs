@@ -6,6 +6,7 @@
 
 mod commit;
 mod error;
+mod followups;
 mod jobs;
 mod threads;
 
