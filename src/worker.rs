@@ -155,6 +155,12 @@ impl Worker {
                 }
                 self.finished(queue, record.id);
             }
+            Outcome::Handoff(next) => {
+                self.settle(store, queue, record, Outcome::Done);
+                if queue.add(&next) {
+                    self.unfinished.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             Outcome::RetryAfter(wait) => {
                 record.attempts += 1;
                 record.not_before_ms = now_ms() + wait.as_millis() as u64;

@@ -16,7 +16,9 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         key: record.idempotency_key.clone(),
         header: record.clone(),
     };
-    let Job::Converse(job) = &mut record.job;
+    let Job::Converse(job) = &mut record.job else {
+        return Outcome::Done;
+    };
     let span = tracing::info_span!("converse", id = %step.header.id, thread = %job.thread, user = %job.user);
     let _enter = span.enter();
 

@@ -1,6 +1,7 @@
 //! What the bot does with each job: an exhaustive match from job kind to handler.
 
 mod converse;
+mod followups;
 mod messages;
 mod retry;
 
@@ -48,17 +49,22 @@ impl Deps {
 }
 
 /// How a run of a job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Finished: answered, or the user was told why not. Remove the job.
     Done,
     /// Try again after this long; progress so far is saved in the record.
     RetryAfter(Duration),
+    /// Finished, and this job (already admitted to the store) takes over: the worker queues
+    /// it now instead of at the next start. Discussing follow-ups with Lexi hands over to a
+    /// conversation job this way.
+    Handoff(Box<JobRecord>),
 }
 
 /// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.
 pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     match record.job {
         Job::Converse(_) => converse::run(deps, record).await,
+        Job::Followups(_) => followups::run(deps, record).await,
     }
 }

@@ -1,6 +1,7 @@
 //! Durable work: what an accepted Slack request asks the bot to do, as stored until it is done.
 
 use super::answer::LexiAnswer;
+use super::followups::FollowupsJob;
 use super::ids::{MessageTs, ThreadKey, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,8 @@ impl std::fmt::Display for JobId {
 pub enum Job {
     /// A message for Lexi, to be answered in its thread.
     Converse(Converse),
+    /// `/followups` and its buttons (pick a contact, share a draft, discuss with Lexi).
+    Followups(FollowupsJob),
 }
 
 impl Job {
@@ -39,6 +42,7 @@ impl Job {
     pub fn lane(&self) -> Option<String> {
         match self {
             Job::Converse(c) => Some(c.thread.storage_key()),
+            Job::Followups(f) => f.lane(),
         }
     }
 }

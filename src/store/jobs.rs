@@ -157,11 +157,17 @@ fn message_key(job: &Job) -> Option<String> {
             "msg:{}/{}/{}",
             c.thread.team, c.thread.channel, c.message_ts
         )),
+        // Commands and clicks carry no event id; Slack's own id of the request stands in.
+        Job::Followups(f) => f
+            .request
+            .as_ref()
+            .map(|key| format!("req:{}/{key}", f.team)),
     }
 }
 
 fn thread_key(job: &Job) -> Option<String> {
     match job {
         Job::Converse(c) => Some(c.thread.storage_key()),
+        Job::Followups(_) => None,
     }
 }
