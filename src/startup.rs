@@ -4,7 +4,7 @@ use crate::bot::{Deps, RetryPolicy};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
-use crate::slack::WebApi;
+use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::store::{Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
 use anyhow::Context;
@@ -66,6 +66,7 @@ impl Application {
             max_queued_jobs: tuning.max_queued_jobs,
             request_timeout: tuning.request_timeout,
             clock,
+            response_urls: ResponseUrlPolicy::new(&config.slack_api_url),
         });
         let listener = TcpListener::bind(config.listen_addr)
             .await

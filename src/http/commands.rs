@@ -1,6 +1,6 @@
 //! Slash commands: answered at once with an ephemeral message; slow work goes to the worker.
 
-use super::{AppState, bad_request};
+use super::{AppState, bad_request, followups_command};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -20,15 +20,18 @@ pub(super) struct CommandForm {
     pub trigger_id: String,
 }
 
-pub(super) async fn handle(_state: &AppState, body: &[u8]) -> Response {
+pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
     let form: CommandForm = match serde_urlencoded::from_bytes(body) {
         Ok(form) => form,
         Err(_) => return bad_request("slash command form is missing fields"),
     };
-    ephemeral(&format!(
-        "Lexi doesn't handle `{}` yet. Mention @Lexi in a channel or send it a direct message.",
-        form.command.chars().take(32).collect::<String>()
-    ))
+    match form.command.as_str() {
+        followups_command::COMMAND => followups_command::handle(state, form).await,
+        _ => ephemeral(&format!(
+            "Lexi doesn't handle `{}` yet. Mention @Lexi in a channel or send it a direct message.",
+            form.command.chars().take(32).collect::<String>()
+        )),
+    }
 }
 
 /// An immediate reply only the person who typed the command sees.

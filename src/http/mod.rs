@@ -5,12 +5,15 @@
 
 mod commands;
 mod events;
+mod followups_actions;
+mod followups_command;
 mod interactions;
 mod verified;
 
 pub use verified::Clock;
 
 use crate::domain::{EventId, Job};
+use crate::slack::ResponseUrlPolicy;
 use crate::slack::verify::SigningSecrets;
 use crate::store::{Admission, Store};
 use crate::worker::WorkerHandle;
@@ -34,6 +37,8 @@ pub struct AppState {
     pub max_queued_jobs: usize,
     pub request_timeout: Duration,
     pub clock: Clock,
+    /// Which `response_url`s may be accepted (and later posted to).
+    pub response_urls: ResponseUrlPolicy,
 }
 
 /// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`.
