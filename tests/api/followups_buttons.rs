@@ -236,3 +236,46 @@ async fn discuss_starts_a_lexi_thread_that_continues_like_any_other() {
         .count();
     assert_eq!(roots, 1);
 }
+
+#[tokio::test]
+async fn share_where_lexi_is_not_in_the_channel_says_how_to_fix_it_and_can_be_clicked_again() {
+    let app = TestApp::spawn().await;
+    let (ts, _) = run(&app, "outsider", "jane@acme.law --channels email").await;
+    let share = button_value(&message(&app, &ts), "followups:share", 0);
+    app.slack.enqueue(
+        "POST",
+        "/api/chat.postMessage",
+        lexi_slack::sim::Canned::json(
+            200,
+            serde_json::json!({"ok": false, "error": "not_in_channel"}),
+        ),
+    );
+    click(&app, "share-refused", &ts, "followups:share", &share).await;
+    app.slack
+        .wait_for("/response/share-refused", 1, DEADLINE)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let told = loop {
+        let seen = app.slack.answers();
+        let told: Vec<String> = app
+            .slack
+            .ephemerals_for(REP)
+            .iter()
+            .map(render_text)
+            .filter(|t| t.contains("/invite @Lexi"))
+            .collect();
+        if !told.is_empty() || tokio::time::Instant::now() > deadline {
+            break told;
+        }
+        app.slack.answered_beyond(seen, DEADLINE).await;
+    };
+    assert_eq!(told.len(), 1, "the rep is told how to fix it");
+    assert!(app.slack.channel_messages(CHANNEL).is_empty());
+
+    // Once Lexi is invited, the same button works.
+    click(&app, "share-after-invite", &ts, "followups:share", &share).await;
+    app.message_until(CHANNEL, &ts, |s| s.contains("Shared to the channel"))
+        .await;
+    assert_eq!(app.slack.channel_messages(CHANNEL).len(), 1);
+}
