@@ -52,6 +52,8 @@ pub struct Tuning {
     pub slack_timeout: Duration,
     /// Largest request body accepted from Slack.
     pub max_body_bytes: usize,
+    /// Time a whole request (body included) may take to arrive: a trickled body is cut off.
+    pub request_timeout: Duration,
     /// How long shutdown waits for running jobs before leaving them for the next start.
     pub shutdown_grace: Duration,
     /// How long "seen event" marks are kept (Slack retries for ~6 minutes).
@@ -76,6 +78,7 @@ impl Default for Tuning {
             leadlex_timeout: Duration::from_secs(90),
             slack_timeout: Duration::from_secs(15),
             max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
             seen_retention: Duration::from_secs(24 * 60 * 60),
             store_cache_bytes: 16 * 1024 * 1024,

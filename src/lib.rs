@@ -11,6 +11,7 @@
 //! ```
 
 pub mod bot;
+pub mod check;
 pub mod config;
 pub mod domain;
 pub mod http;

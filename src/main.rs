@@ -22,6 +22,8 @@ enum Command {
     Serve,
     /// Exit 0 if the bot on LISTEN_ADDR answers /healthz (for container health checks).
     Healthcheck,
+    /// Validate the configuration, the Slack token, the LeadLex key and the data directory.
+    Check,
 }
 
 #[tokio::main]
@@ -32,6 +34,7 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Healthcheck => healthcheck().await,
+        Command::Check => check().await,
     }
 }
 
@@ -56,6 +59,27 @@ async fn serve() -> ExitCode {
             eprintln!("lexi-slack: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn check() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            for problem in &error.problems {
+                println!("✗ {problem}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let findings = lexi_slack::check::run(&config).await;
+    for finding in &findings {
+        println!("{} {}", if finding.ok { "✓" } else { "✗" }, finding.line);
+    }
+    if findings.iter().all(|f| f.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

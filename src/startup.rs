@@ -4,7 +4,7 @@ use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
-use crate::slack::WebApi;
+use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::store::{Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
 use anyhow::Context;
@@ -73,7 +73,9 @@ impl Application {
             worker: handle.clone(),
             max_body_bytes: tuning.max_body_bytes,
             max_queued_jobs: tuning.max_queued_jobs,
+            request_timeout: tuning.request_timeout,
             clock,
+            response_urls: ResponseUrlPolicy::new(&config.slack_api_url),
             approvers: config.approvers.clone().into(),
         });
         let listener = TcpListener::bind(config.listen_addr)

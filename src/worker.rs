@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 pub struct WorkerHandle {
     tx: mpsc::UnboundedSender<JobRecord>,
     unfinished: Arc<AtomicUsize>,
+    running: Arc<AtomicBool>,
 }
 
 impl WorkerHandle {
@@ -31,6 +32,11 @@ impl WorkerHandle {
         }
     }
 
+    /// Whether the worker loop is running (for `/readyz`).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+
     /// Jobs accepted and not yet finished.
     pub fn unfinished(&self) -> usize {
         self.unfinished.load(Ordering::Relaxed)
@@ -41,6 +47,7 @@ pub struct Worker {
     deps: Arc<Deps>,
     rx: mpsc::UnboundedReceiver<JobRecord>,
     unfinished: Arc<AtomicUsize>,
+    running: Arc<AtomicBool>,
     max_concurrent: usize,
     grace: Duration,
 }
@@ -50,14 +57,17 @@ impl Worker {
     pub fn new(deps: Arc<Deps>, max_concurrent: usize, grace: Duration) -> (Self, WorkerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
         let unfinished = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicBool::new(false));
         let handle = WorkerHandle {
             tx,
             unfinished: unfinished.clone(),
+            running: running.clone(),
         };
         let worker = Self {
             deps,
             rx,
             unfinished,
+            running,
             max_concurrent: max_concurrent.max(1),
             grace,
         };
@@ -67,6 +77,7 @@ impl Worker {
     /// Runs until `shutdown` turns true, then waits up to the grace period for running jobs;
     /// any still running are left on disk and run again after the next start.
     pub async fn run(mut self, store: Store, mut shutdown: watch::Receiver<bool>) {
+        let _running = RunningFlag::raise(self.running.clone());
         let mut queue = Queue::default();
         match store.unfinished_jobs() {
             Ok(records) => {
@@ -144,6 +155,12 @@ impl Worker {
                 }
                 self.finished(queue, record.id);
             }
+            Outcome::Handoff(next) => {
+                self.settle(store, queue, record, Outcome::Done);
+                if queue.add(&next) {
+                    self.unfinished.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             Outcome::RetryAfter(wait) => {
                 record.attempts += 1;
                 record.not_before_ms = now_ms() + wait.as_millis() as u64;
@@ -165,6 +182,22 @@ impl Worker {
     fn finished(&self, queue: &mut Queue, id: JobId) {
         queue.remove(id);
         self.unfinished.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Raised while the worker loop runs; lowered however it ends (even by abort).
+struct RunningFlag(Arc<AtomicBool>);
+
+impl RunningFlag {
+    fn raise(flag: Arc<AtomicBool>) -> Self {
+        flag.store(true, Ordering::Relaxed);
+        Self(flag)
+    }
+}
+
+impl Drop for RunningFlag {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
     }
 }
 

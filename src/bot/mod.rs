@@ -7,6 +7,7 @@ mod approval_settings;
 mod converse;
 mod decide;
 mod follow_task;
+mod followups;
 mod messages;
 mod retry;
 mod tasks_command;
@@ -64,7 +65,7 @@ impl Deps {
 }
 
 /// How a run of a job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Finished: answered, or the user was told why not. Remove the job.
     Done,
@@ -73,6 +74,10 @@ pub enum Outcome {
     /// Not a failure: there is nothing to do yet (a task still running). Run again after this
     /// long without counting an attempt.
     Later(Duration),
+    /// Finished, and this job (already admitted to the store) takes over: the worker queues
+    /// it now instead of at the next start. Discussing follow-ups with Lexi hands over to a
+    /// conversation job this way.
+    Handoff(Box<JobRecord>),
 }
 
 /// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.
@@ -83,5 +88,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::FollowTask(_) => follow_task::run(deps, record).await,
         Job::ApprovalNotice(_) => approval_notice::run(deps, record).await,
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
+        Job::Followups(_) => followups::run(deps, record).await,
     }
 }

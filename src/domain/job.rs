@@ -2,6 +2,7 @@
 
 use super::answer::LexiAnswer;
 use super::approval::{ApprovalNotice, DecideTask, FollowTask, ListTasks};
+use super::followups::FollowupsJob;
 use super::ids::{MessageTs, ThreadKey, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,8 @@ pub enum Job {
     ApprovalNotice(ApprovalNotice),
     /// `/lexi tasks`: pending tasks with their buttons.
     ListTasks(ListTasks),
+    /// `/followups` and its buttons (pick a contact, share a draft, discuss with Lexi).
+    Followups(FollowupsJob),
 }
 
 impl Job {
@@ -52,6 +55,7 @@ impl Job {
             Job::DecideTask(d) => Some(format!("task:{}", d.task)),
             Job::FollowTask(f) => Some(format!("task:{}", f.task)),
             Job::ApprovalNotice(_) | Job::ListTasks(_) => None,
+            Job::Followups(f) => f.lane(),
         }
     }
 }

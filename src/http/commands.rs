@@ -1,6 +1,6 @@
 //! Slash commands: dispatched on the command name, answered at once with an ephemeral message; slow work goes to the worker.
 
-use super::{AppState, bad_request, lexi_command};
+use super::{AppState, bad_request, followups_command, lexi_command};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,6 +26,7 @@ pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
         Err(_) => return bad_request("slash command form is missing fields"),
     };
     match form.command.as_str() {
+        followups_command::COMMAND => followups_command::handle(state, form).await,
         "/lexi" => lexi_command::handle(state, &form).await,
         _ => ephemeral(&format!(
             "Lexi doesn't handle `{}` yet. Mention @Lexi in a channel or send it a direct message.",

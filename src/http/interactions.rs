@@ -1,6 +1,6 @@
 //! Interactivity (`payload=` forms): button clicks, dispatched on their `action_id` prefix and validated before anything is queued.
 
-use super::{AppState, approval_click, bad_request};
+use super::{AppState, approval_click, bad_request, followups_actions};
 use crate::slack::approval_blocks;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,22 +21,24 @@ struct Action {
 }
 
 pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
-    let parsed: Payload = match serde_json::from_str(payload) {
+    let raw = payload;
+    let payload: Payload = match serde_json::from_str(payload) {
         Ok(p) => p,
         Err(_) => return bad_request("interaction payload is not JSON"),
     };
-    match parsed.kind.as_str() {
+    match payload.kind.as_str() {
         "block_actions" => {
-            let Some(action) = parsed.actions.first() else {
-                return bad_request("a button click without an action");
-            };
-            let id = action.action_id.as_str();
-            if id.starts_with(approval_blocks::ACTION_PREFIX) {
-                approval_click::handle(state, payload).await
-            } else {
+            if let Some(action) = payload.actions.first() {
+                let id = action.action_id.as_str();
+                if id.starts_with(followups_actions::ACTION_PREFIX) {
+                    return followups_actions::handle(state, raw).await;
+                }
+                if id.starts_with(approval_blocks::ACTION_PREFIX) {
+                    return approval_click::handle(state, raw).await;
+                }
                 tracing::info!(action_id = %id.chars().take(64).collect::<String>(), "unknown button");
-                bad_request("no such button")
             }
+            bad_request("no such button")
         }
         // Shortcuts, modals and the like are not part of this app: acknowledge and move on.
         _ => StatusCode::OK.into_response(),

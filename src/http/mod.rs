@@ -6,6 +6,8 @@
 mod approval_click;
 mod commands;
 mod events;
+mod followups_actions;
+mod followups_command;
 mod interactions;
 mod lexi_command;
 mod verified;
@@ -13,6 +15,7 @@ mod verified;
 pub use verified::Clock;
 
 use crate::domain::{EventId, Job, UserId};
+use crate::slack::ResponseUrlPolicy;
 use crate::slack::verify::SigningSecrets;
 use crate::store::{Admission, Store};
 use crate::worker::WorkerHandle;
@@ -35,20 +38,24 @@ pub struct AppState {
     pub worker: WorkerHandle,
     pub max_body_bytes: usize,
     pub max_queued_jobs: usize,
+    pub request_timeout: Duration,
     pub clock: Clock,
+    /// Which `response_url`s may be accepted (and later posted to).
+    pub response_urls: ResponseUrlPolicy,
     /// `LEXI_APPROVERS`: may decide any Lexi task, besides the one who asked.
     pub approvers: Arc<[UserId]>,
 }
 
-/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`.
+/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/events", post(slack_request))
         .route("/healthz", get(|| async { "ok" }))
-        // A whole request, body included, gets 10 s: a trickled (slow-loris) body is cut off.
+        .route("/readyz", get(ready))
+        // A whole request, body included, gets a bounded time: a trickled (slow-loris) body is cut off.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(10),
+            state.request_timeout,
         ))
         .layer(CatchPanicLayer::new())
         .with_state(state)
@@ -87,6 +94,16 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
                 bad_request("form is neither a slash command nor an interaction")
             }
         }
+    }
+}
+
+/// Ready when the store answers and the worker runs: only then is an acknowledged event handled.
+async fn ready(State(state): State<AppState>) -> Response {
+    let store_ok = state.store.size_on_disk().is_ok();
+    if store_ok && state.worker.is_running() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
 }
 

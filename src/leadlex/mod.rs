@@ -2,7 +2,9 @@
 
 mod client;
 mod error;
+mod followups;
 mod wire;
 
 pub use client::{ChatContext, LeadLexClient};
 pub use error::{LeadLexError, LeadLexErrorKind};
+pub use followups::SEARCH_PAGE_SIZE;

@@ -2,6 +2,7 @@
 
 use super::connector::ReqwestConnector;
 use super::error::{SlackError, SlackErrorKind};
+use super::response_url::ResponseUrlPolicy;
 use crate::domain::{ChannelId, MessageTs, ThreadTs, UserId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -49,6 +50,7 @@ pub struct BotIdentity {
 pub struct WebApi {
     client: SlackClient<ReqwestConnector>,
     token: SlackApiToken,
+    response_urls: ResponseUrlPolicy,
 }
 
 impl std::fmt::Debug for WebApi {
@@ -73,6 +75,7 @@ impl WebApi {
         Ok(Self {
             client: SlackClient::new(ReqwestConnector::new(http, api_url)),
             token,
+            response_urls: ResponseUrlPolicy::new(api_url),
         })
     }
 
@@ -160,9 +163,19 @@ impl WebApi {
         Ok(())
     }
 
-    /// Posts to a `response_url` (no token: the URL itself is the credential).
+    /// Posts to a `response_url` (no token: the URL itself is the credential). Only Slack's
+    /// hooks host and the configured API's origin are posted to (see [`ResponseUrlPolicy`]).
     pub async fn respond(&self, response_url: &str, response: &Response) -> Result<(), SlackError> {
         const METHOD: &str = "response_url";
+        if !self.response_urls.allows(response_url) {
+            return Err(SlackError {
+                method: METHOD,
+                kind: SlackErrorKind::Api {
+                    code: "untrusted_response_url".into(),
+                    detail: Vec::new(),
+                },
+            });
+        }
         let url = response_url.parse().map_err(|_| SlackError {
             method: METHOD,
             kind: SlackErrorKind::Decode("response_url".into()),

@@ -161,6 +161,11 @@ fn message_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
+        // Commands and clicks carry no event id; Slack's own id of the request stands in.
+        Job::Followups(f) => f
+            .request
+            .as_ref()
+            .map(|key| format!("req:{}/{key}", f.team)),
     }
 }
 
@@ -171,5 +176,6 @@ fn thread_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
+        Job::Followups(_) => None,
     }
 }

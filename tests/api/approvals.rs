@@ -152,7 +152,7 @@ async fn twenty_simultaneous_clicks_make_one_call() {
     let clicks: Vec<_> = (0..20)
         .map(|_| app.card_click(REP, APPROVE, &card).payload())
         .collect();
-    let responses = join_all(clicks.iter().map(|c| app.post_interaction(c))).await;
+    let responses = join_all(clicks.iter().map(|c| app.click(c))).await;
     assert!(responses.iter().all(|r| r.status() == 200));
 
     // The barrier: the one decision shows, and the 19 others were told who decided and when.
@@ -174,7 +174,7 @@ async fn slack_delivering_a_click_twice_is_one_decision_and_no_notice() {
     let click = app.card_click(REP, APPROVE, &card);
     let payload = click.payload();
     for _ in 0..3 {
-        assert_eq!(app.post_interaction(&payload).await.status(), 200);
+        assert_eq!(app.click(&payload).await.status(), 200);
     }
     app.card_shows(&card, "Approved by").await;
     // Barrier: a later click is told, and none of the re-deliveries was.
@@ -324,7 +324,7 @@ async fn forged_payloads_are_refused_and_change_nothing() {
         forged(&|p| p["container"]["message_ts"] = json!("yesterday")),
     ];
     for payload in &cases {
-        let response = app.post_interaction(payload).await;
+        let response = app.click(payload).await;
         assert_eq!(response.status(), 400, "refused: {payload}");
     }
     let not_json = serde_urlencoded::to_string([("payload", "{not json")]).unwrap();
@@ -336,7 +336,7 @@ async fn forged_payloads_are_refused_and_change_nothing() {
     // Nothing was decided or queued: the genuine click still decides.
     assert_eq!(app.leadlex.count("/v1/lexi/tasks/*/approve"), 0);
     assert!(app.shown(&card).ends_with("[Approve] [Deny]"));
-    assert_eq!(app.post_interaction(&genuine).await.status(), 200);
+    assert_eq!(app.click(&genuine).await.status(), 200);
     app.leadlex_calls(&approve_path(&card), 1).await;
     assert!(app.slack.ephemerals_for(REP).is_empty());
 }

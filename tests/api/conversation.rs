@@ -248,4 +248,17 @@ async fn health_is_reported() {
     let app = TestApp::spawn().await;
     let response = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(response.status(), 200);
+    // Ready once the worker runs: wait for it with a deadline (it starts right after the bind).
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let status = reqwest::get(app.url("/readyz")).await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never ready: {status}"
+        );
+        tokio::task::yield_now().await;
+    }
 }

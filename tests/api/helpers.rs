@@ -258,6 +258,7 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.shutdown_grace = Duration::from_millis(500);
     config.tuning.task_follow_first_delay = Duration::from_millis(10);
     config.tuning.task_follow_max_delay = Duration::from_millis(50);
+    config.tuning.request_timeout = Duration::from_millis(500);
     config
 }
 
@@ -300,17 +301,150 @@ pub fn callback(event_id: &str, event: Value) -> Value {
     })
 }
 
+/// A slash command's form body, as Slack posts it.
+pub fn command_form(command: &str, text: &str, response_url: &str, trigger_id: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "deprecated"),
+        ("team_id", TEAM),
+        ("team_domain", "acme"),
+        ("channel_id", CHANNEL),
+        ("channel_name", "sales"),
+        ("user_id", REP),
+        ("user_name", "dana"),
+        ("command", command),
+        ("text", text),
+        ("api_app_id", "A0LEXI"),
+        ("is_enterprise_install", "false"),
+        ("response_url", response_url),
+        ("trigger_id", trigger_id),
+    ])
+    .expect("form encodes")
+}
+
+/// A `block_actions` click by the rep on a button of the (ephemeral) message `message_ts`.
+pub fn button_click(action_id: &str, value: &str, response_url: &str, message_ts: &str) -> Value {
+    json!({
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": {"id": REP, "username": "dana", "team_id": TEAM},
+        "api_app_id": "A0LEXI",
+        "token": "deprecated",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL,
+                      "is_ephemeral": true},
+        "trigger_id": format!("trigger-{}", uuid::Uuid::new_v4().simple()),
+        "channel": {"id": CHANNEL, "name": "sales"},
+        "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
+                     "text": {"type": "plain_text", "text": "Button"},
+                     "action_ts": "1700000999.000100"}],
+    })
+}
+
 impl TestApp {
-    /// Sends a block_actions payload as Slack does (`payload=` form, signed now).
-    pub async fn post_interaction(&self, payload: &Value) -> reqwest::Response {
+    /// Sends a signed slash command (form body) as the rep in the sales channel.
+    pub async fn slash_command(
+        &self,
+        command: &str,
+        text: &str,
+        response_url: &str,
+        trigger_id: &str,
+    ) -> reqwest::Response {
+        let body = command_form(command, text, response_url, trigger_id);
+        self.post_signed("application/x-www-form-urlencoded", &body)
+            .await
+    }
+
+    /// Sends a signed interactivity payload (`payload=<json>`).
+    pub async fn click(&self, payload: &Value) -> reqwest::Response {
         let body =
             serde_urlencoded::to_string([("payload", payload.to_string())]).expect("form encodes");
         self.post_signed("application/x-www-form-urlencoded", &body)
             .await
     }
 
+    /// Shows `text` to the rep as an ephemeral message in the sales channel, as Slack shows a
+    /// command's immediate answer, and ties the response URL `name` to it (so
+    /// `replace_original` replaces it). Returns the message's ts.
+    pub async fn show_ephemeral(&self, name: &str, text: &str) -> String {
+        let reply: Value = self
+            .http
+            .post(format!("{}/chat.postEphemeral", self.slack.base_url()))
+            .bearer_auth(BOT_TOKEN)
+            .json(&json!({"channel": CHANNEL, "user": REP, "text": text}))
+            .send()
+            .await
+            .expect("fake Slack answers")
+            .json()
+            .await
+            .expect("JSON");
+        let ts = reply["message_ts"].as_str().expect("message_ts").to_owned();
+        self.slack.bind_response_url(name, CHANNEL, &ts);
+        self.slack.bind_response_url_user(name, REP);
+        ts
+    }
+
+    /// What Slack shows in one message, once `done` holds for it (waits on the fake's answers).
+    pub async fn message_until(
+        &self,
+        channel: &str,
+        ts: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let answered = self.slack.answers();
+            let shown = self
+                .slack
+                .message(channel, ts)
+                .map(|m| lexi_slack::sim::render_text(&m))
+                .unwrap_or_default();
+            if done(&shown) {
+                return shown;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let seen: Vec<String> = self
+                    .slack
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.method, r.path, r.text()))
+                    .collect();
+                panic!(
+                    "message {channel}/{ts} never became what was expected; Slack shows {shown:?} \
+                     after {seen:#?}"
+                );
+            }
+            self.slack
+                .answered_beyond(answered, deadline - tokio::time::Instant::now())
+                .await;
+        }
+    }
+}
+
+/// The `value` of the first button with `action_id` in a message's blocks (section accessories
+/// and actions blocks), from the `n`th such button on.
+pub fn button_value(message: &lexi_slack::sim::Message, action_id: &str, n: usize) -> String {
+    let blocks = message.blocks.clone().unwrap_or_default();
+    let buttons: Vec<Value> = blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|b| {
+            let mut found = vec![b["accessory"].clone()];
+            found.extend(b["elements"].as_array().cloned().unwrap_or_default());
+            found
+        })
+        .filter(|e| e["action_id"] == action_id)
+        .collect();
+    buttons
+        .get(n)
+        .and_then(|b| b["value"].as_str())
+        .unwrap_or_else(|| panic!("no button {action_id} #{n} in {blocks}"))
+        .to_owned()
+}
+
+impl TestApp {
     /// Types a slash command in `channel` as `user`; its response URL is `response_url`.
-    pub async fn slash_command(
+    pub async fn slash_command_as(
         &self,
         user: &str,
         channel: &str,
@@ -425,7 +559,7 @@ impl TestApp {
         .await;
         self.until("the approval card", || {
             self.slack.thread(CHANNEL, root).iter().find_map(|m| {
-                let task = button_value(m, APPROVE)?;
+                let task = find_button_value(m, APPROVE)?;
                 Some(Card {
                     ts: m.ts.clone(),
                     task,
@@ -438,7 +572,7 @@ impl TestApp {
     /// `user` clicks `action_id` on the card in the thread, with a response URL of its own.
     pub async fn click_card(&self, user: &str, action_id: &str, card: &Card) -> reqwest::Response {
         let payload = self.card_click(user, action_id, card).payload();
-        self.post_interaction(&payload).await
+        self.click(&payload).await
     }
 
     /// The click, not yet sent; its response URL is bound to the card and the clicker.
@@ -504,7 +638,7 @@ impl TestApp {
 }
 
 /// The `value` of the button with `action_id` in a message, if it has one.
-pub fn button_value(message: &lexi_slack::sim::Message, action_id: &str) -> Option<String> {
+pub fn find_button_value(message: &lexi_slack::sim::Message, action_id: &str) -> Option<String> {
     message
         .blocks
         .as_ref()?

@@ -3,9 +3,14 @@
 
 mod approval_follow;
 mod approvals;
+mod check;
 mod conversation;
 mod durability;
 mod failures;
+mod followups;
+mod followups_buttons;
+mod followups_failures;
 mod helpers;
+mod secrets;
 mod tasks_command;
 mod verification;

@@ -15,7 +15,7 @@ async fn pending_tasks_are_listed_with_their_buttons_and_can_be_decided_there() 
     app.slack.bind_response_url_user("cmd-1", REP);
 
     let response = app
-        .slash_command(
+        .slash_command_as(
             REP,
             CHANNEL,
             "/lexi",
@@ -49,7 +49,7 @@ async fn pending_tasks_are_listed_with_their_buttons_and_can_be_decided_there() 
     // Approve from the listing: it is replaced, the task leading with who approved it.
     let listing = app.slack.ephemerals_for(REP).remove(0);
     assert_eq!(
-        button_value(&listing, APPROVE).as_deref(),
+        find_button_value(&listing, APPROVE).as_deref(),
         Some(task.as_str())
     );
     app.slack
@@ -63,7 +63,7 @@ async fn pending_tasks_are_listed_with_their_buttons_and_can_be_decided_there() 
         ephemeral: true,
         response_url: app.slack.response_url("listing-click"),
     };
-    assert_eq!(app.post_interaction(&click.payload()).await.status(), 200);
+    assert_eq!(app.click(&click.payload()).await.status(), 200);
     app.leadlex_calls(&format!("/v1/lexi/tasks/{task}/approve"), 1)
         .await;
     let replaced = app.ephemerals_saying(REP, "Approved by", 1).await;
@@ -92,7 +92,7 @@ async fn a_task_from_a_thread_keeps_its_requester_when_listed() {
     app.slack.bind_response_url_channel("cmd-2", CHANNEL);
     app.slack.bind_response_url_user("cmd-2", "U0OTHER");
 
-    app.slash_command(
+    app.slash_command_as(
         "U0OTHER",
         CHANNEL,
         "/lexi",
@@ -121,7 +121,7 @@ async fn other_lexi_subcommands_get_help_that_lists_tasks() {
     let app = TestApp::spawn().await;
     for text in ["", "help", "frobnicate"] {
         let response = app
-            .slash_command(
+            .slash_command_as(
                 REP,
                 CHANNEL,
                 "/lexi",
@@ -150,7 +150,7 @@ async fn a_failed_decision_in_a_listing_keeps_the_other_tasks_listed() {
         .add_task("contact_update", "Update Jane's title", json!({}));
     app.slack.bind_response_url_channel("cmd-4", CHANNEL);
     app.slack.bind_response_url_user("cmd-4", REP);
-    app.slash_command(
+    app.slash_command_as(
         REP,
         CHANNEL,
         "/lexi",
@@ -181,7 +181,7 @@ async fn a_failed_decision_in_a_listing_keeps_the_other_tasks_listed() {
         ephemeral: true,
         response_url: app.slack.response_url("listing-click-4"),
     };
-    app.post_interaction(&click.payload()).await;
+    app.click(&click.payload()).await;
     let shown = app
         .ephemerals_saying(REP, "The task wasn't approved", 1)
         .await;
@@ -208,7 +208,7 @@ async fn a_listing_whose_response_url_expired_is_posted_ephemerally() {
         lexi_slack::sim::Canned::json(404, json!({"ok": false, "error": "expired_url"})),
     );
 
-    app.slash_command(
+    app.slash_command_as(
         REP,
         CHANNEL,
         "/lexi",

@@ -210,3 +210,32 @@ async fn ssl_checks_and_rate_limit_notices_are_acknowledged() {
     );
     assert_untouched(&app).await;
 }
+
+#[tokio::test]
+async fn a_body_trickled_slower_than_the_request_timeout_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let body = event_body();
+    let ts = now();
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /slack/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         x-slack-request-timestamp: {ts}\r\nx-slack-signature: {}\r\ncontent-length: {}\r\n\r\n",
+        sign(SIGNING_SECRET, ts, body.as_bytes()),
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    // Half the body, then silence: the server must answer without waiting for the rest.
+    socket
+        .write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 64];
+    let read = tokio::time::timeout(DEADLINE, socket.read(&mut answer))
+        .await
+        .expect("the server answers a stalled request")
+        .unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..read]).into_owned();
+    assert!(status_line.starts_with("HTTP/1.1 408"), "{status_line}");
+    assert_untouched(&app).await;
+}

@@ -1,0 +1,84 @@
+//! Secrets never reach the logs: a full run, errors included, logged at the most verbose level.
+
+use crate::helpers::*;
+use lexi_slack::sim::Canned;
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// current_thread: every task of the bot runs on this thread, under this test's subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_appears_in_any_log_line() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::spawn().await;
+    // A normal answer, a refused key, a Slack failure and a forged request, all logged.
+    app.send_event(&mention("Ev1", "1700000500.000100", None, "find 20 CEOs"))
+        .await;
+    app.bot_replies(CHANNEL, "1700000500.000100", 1).await;
+    app.leadlex.enqueue(
+        "POST",
+        "/v1/lexi/chat",
+        Canned::json(
+            401,
+            json!({"error": {"code": "invalid_key", "message": "bad key"}}),
+        ),
+    );
+    app.send_event(&mention("Ev2", "1700000501.000100", None, "hello"))
+        .await;
+    app.bot_replies(CHANNEL, "1700000501.000100", 1).await;
+    app.slack.enqueue(
+        "POST",
+        "/api/chat.postMessage",
+        Canned::json(200, json!({"ok": false, "error": "invalid_auth"})),
+    );
+    app.send_event(&mention("Ev3", "1700000502.000100", None, "hello"))
+        .await;
+    app.send_event(&mention("Ev4", "1700000503.000100", None, "barrier"))
+        .await;
+    app.bot_replies(CHANNEL, "1700000503.000100", 1).await;
+    let forged = reqwest::Client::new()
+        .post(app.url("/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", now().to_string())
+        .header("x-slack-signature", "v0=00")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let app = app.restart().await;
+    drop(app);
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("LeadLex refused LEADLEX_API_KEY"),
+        "the run was logged:\n{text}"
+    );
+    for secret in [SIGNING_SECRET, BOT_TOKEN, API_KEY] {
+        assert!(!text.contains(secret), "{secret} leaked into the logs");
+    }
+}
