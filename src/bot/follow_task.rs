@@ -124,7 +124,11 @@ async fn post(
             .post_in_thread(&approval.channel, thread, message)
             .await
             .map(drop),
-        None => deps.slack.post(&approval.channel, message).await.map(drop),
+        None => deps
+            .slack
+            .post_in_channel(&approval.channel, message)
+            .await
+            .map(drop),
     }
 }
 

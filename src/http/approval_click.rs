@@ -69,6 +69,12 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
         Ok(click) => click,
         Err(reason) => return bad_request(reason),
     };
+    // The bot will POST to it later: only Slack's own (or the configured API's) will do.
+    if let Some(url) = &click.origin.response_url
+        && !state.response_urls.allows(url)
+    {
+        return bad_request("approval click has no trusted response_url");
+    }
     // A click for a task of another workspace, or one this bot never showed, was not made here.
     match state.store.approval(&click.task) {
         Ok(Some(approval)) if click.team.as_ref().is_none_or(|t| *t == approval.team) => {}

@@ -30,10 +30,8 @@ async fn tasks(state: &AppState, form: &CommandForm) -> Response {
     ) else {
         return bad_request("slash command with invalid ids");
     };
-    let valid_url =
-        url::Url::parse(&form.response_url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
-    if !valid_url || form.response_url.len() > 2_000 {
-        return bad_request("slash command without a usable response_url");
+    if form.response_url.len() > 2_000 || !state.response_urls.allows(&form.response_url) {
+        return bad_request("slash command without a trusted response_url");
     }
     let job = Job::ListTasks(ListTasks {
         team,

@@ -104,25 +104,6 @@ impl WebApi {
         })
     }
 
-    /// `chat.postMessage` at the top of a channel; returns the new message's ts.
-    pub async fn post(
-        &self,
-        channel: &ChannelId,
-        message: &OutgoingMessage,
-    ) -> Result<MessageTs, SlackError> {
-        const METHOD: &str = "chat.postMessage";
-        let request = SlackApiChatPostMessageRequest::new(channel_id(channel), content(message));
-        let response = self
-            .session()
-            .chat_post_message(&request)
-            .await
-            .map_err(|e| SlackError::from_client(METHOD, e))?;
-        MessageTs::parse(&response.ts.0).map_err(|_| SlackError {
-            method: METHOD,
-            kind: SlackErrorKind::Decode("ts".into()),
-        })
-    }
-
     /// `chat.update`: replaces a message the bot posted.
     pub async fn update(
         &self,

@@ -321,6 +321,7 @@ async fn forged_payloads_are_refused_and_change_nothing() {
         forged(&|p| p["user"]["id"] = json!("not a user")),
         forged(&|p| p["actions"] = json!([])),
         forged(&|p| p["response_url"] = json!("file:///etc/passwd")),
+        forged(&|p| p["response_url"] = json!("http://169.254.169.254/latest/meta-data")),
         forged(&|p| p["container"]["message_ts"] = json!("yesterday")),
     ];
     for payload in &cases {

@@ -221,3 +221,19 @@ async fn a_listing_whose_response_url_expired_is_posted_ephemerally() {
     let posted = app.slack_calls("chat.postEphemeral", 1).await;
     assert_eq!(posted[0].json()["user"], REP);
 }
+
+#[tokio::test]
+async fn a_command_whose_response_url_is_not_slacks_is_refused() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .slash_command_as(
+            REP,
+            CHANNEL,
+            "/lexi",
+            "tasks",
+            "http://169.254.169.254/latest",
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(app.leadlex.count("/v1/lexi/tasks"), 0);
+}
