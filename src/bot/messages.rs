@@ -42,10 +42,16 @@ pub(super) fn for_leadlex_error(error: &LeadLexError) -> String {
 }
 
 fn rate_limited(retry_after: Option<Duration>) -> String {
+    rate_limited_then(retry_after, "try again")
+}
+
+/// The rate-limit sentence; `again` says what to do once it frees up ("try again",
+/// "run `/followups` again").
+pub(super) fn rate_limited_then(retry_after: Option<Duration>, again: &str) -> String {
     match retry_after {
         Some(wait) if wait >= Duration::from_secs(90) => format!(
             "Your LeadLex workspace has used its API allowance for now; it frees up in about {}. \
-             Please try again then.",
+             Please {again} then.",
             human_duration(wait)
         ),
         _ => "Your LeadLex workspace is over its API rate limit. Please try again in a minute."

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod followups;
 pub mod ids;
 pub mod job;
+pub mod utc;
 
 pub use answer::{LexiAnswer, Task, TaskStatus};
 pub use approval::{

@@ -41,11 +41,7 @@ impl LeadLexClient {
         api_key: SecretString,
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("lexi-slack/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::outbound::client(timeout)?;
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),

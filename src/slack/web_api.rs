@@ -66,11 +66,7 @@ impl WebApi {
         bot_token: &SecretString,
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("lexi-slack/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::outbound::client(timeout)?;
         let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose_secret().to_owned()));
         Ok(Self {
             client: SlackClient::new(ReqwestConnector::new(http, api_url)),
@@ -90,9 +86,19 @@ impl WebApi {
         thread: &ThreadTs,
         message: &OutgoingMessage,
     ) -> Result<MessageTs, SlackError> {
+        self.post(channel, Some(thread), message).await
+    }
+
+    /// `chat.postMessage`, in a thread or (without one) at the top of the channel.
+    pub(super) async fn post(
+        &self,
+        channel: &ChannelId,
+        thread: Option<&ThreadTs>,
+        message: &OutgoingMessage,
+    ) -> Result<MessageTs, SlackError> {
         const METHOD: &str = "chat.postMessage";
         let request = SlackApiChatPostMessageRequest::new(channel_id(channel), content(message))
-            .with_thread_ts(SlackTs(thread.to_string()));
+            .opt_thread_ts(thread.map(|t| SlackTs(t.to_string())));
         let response = self
             .session()
             .chat_post_message(&request)

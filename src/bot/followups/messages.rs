@@ -68,22 +68,5 @@ pub(super) fn for_leadlex_error(error: &LeadLexError, call: Call) -> String {
 }
 
 fn rate_limited(retry_after: Option<Duration>) -> String {
-    match retry_after {
-        Some(wait) if wait >= Duration::from_secs(90) => format!(
-            "Your LeadLex workspace has used its API allowance for now; it frees up in about {}. \
-             Please run `/followups` again then.",
-            human_duration(wait)
-        ),
-        _ => "Your LeadLex workspace is over its API rate limit. Please try again in a minute."
-            .into(),
-    }
-}
-
-fn human_duration(d: Duration) -> String {
-    let minutes = d.as_secs().div_ceil(60);
-    match minutes {
-        0..=1 => "a minute".into(),
-        2..=119 => format!("{minutes} minutes"),
-        _ => format!("{} hours", minutes.div_ceil(60)),
-    }
+    crate::bot::messages::rate_limited_then(retry_after, "run `/followups` again")
 }
