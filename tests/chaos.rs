@@ -39,6 +39,9 @@ impl Rng {
     }
 }
 
+/// One event to send: event id, message ts, thread root (for replies), unique token.
+type Planned = (String, String, Option<String>, String);
+
 struct Bot {
     child: Option<Child>,
     port: u16,
@@ -184,7 +187,7 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
 
     // Per thread: a root mention, then replies, each with a unique token Lexi's answer quotes.
     let per_thread = events.div_ceil(threads);
-    let mut plan: Vec<Vec<(String, String, Option<String>, String)>> = Vec::new();
+    let mut plan: Vec<Vec<Planned>> = Vec::new();
     let mut n = 0;
     for t in 0..threads {
         let root = format!("17100{t:05}.000000");
