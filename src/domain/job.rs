@@ -93,6 +93,15 @@ pub struct ConverseProgress {
     /// Whether the user was told we are retrying (told once, not per attempt).
     #[serde(default)]
     pub told_retrying: bool,
+    /// The streamed answer's message, once `chat.startStream` created it.
+    #[serde(default)]
+    pub stream_ts: Option<MessageTs>,
+    /// Whether that stream was stopped with the complete answer (nothing left to do).
+    #[serde(default)]
+    pub stream_stopped: bool,
+    /// Streaming failed for this message: the rest of the job uses the non-streamed reply.
+    #[serde(default)]
+    pub streaming_off: bool,
 }
 
 /// A job as the store keeps it.

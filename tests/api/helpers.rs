@@ -259,6 +259,8 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.task_follow_first_delay = Duration::from_millis(10);
     config.tuning.task_follow_max_delay = Duration::from_millis(50);
     config.tuning.request_timeout = Duration::from_millis(500);
+    // The core suite checks the non-streamed reply; tests/api/streaming.rs turns streaming on.
+    config.streaming = false;
     config
 }
 

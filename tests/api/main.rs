@@ -12,5 +12,6 @@ mod followups_buttons;
 mod followups_failures;
 mod helpers;
 mod secrets;
+mod streaming;
 mod tasks_command;
 mod verification;
