@@ -6,6 +6,7 @@ mod approval_notice;
 mod approval_settings;
 mod converse;
 mod decide;
+mod feedback;
 mod follow_task;
 mod followups;
 mod messages;
@@ -100,5 +101,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::ApprovalNotice(_) => approval_notice::run(deps, record).await,
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
         Job::Followups(_) => followups::run(deps, record).await,
+        Job::FeedbackThanks(_) => feedback::run(deps, record).await,
     }
 }

@@ -7,6 +7,7 @@ mod check;
 mod conversation;
 mod durability;
 mod failures;
+mod feedback;
 mod followups;
 mod followups_buttons;
 mod followups_failures;
