@@ -24,6 +24,8 @@ pub struct Config {
     /// Slack users who may approve any Lexi task, besides the one who asked.
     pub approvers: Vec<UserId>,
     pub log_format: LogFormat,
+    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default on).
+    pub streaming: bool,
     pub tuning: Tuning,
 }
 
@@ -64,6 +66,10 @@ pub struct Tuning {
     pub task_follow_max_delay: Duration,
     /// `LEXI_TASK_FOLLOW_LIMIT`: how long after approval the bot keeps checking on a task.
     pub task_follow_limit: Duration,
+    /// A streamed answer is appended once this many characters are buffered…
+    pub stream_flush_chars: usize,
+    /// …or once this long has passed since the last append, whichever comes first.
+    pub stream_flush_interval: Duration,
 }
 
 impl Default for Tuning {
@@ -85,6 +91,9 @@ impl Default for Tuning {
             task_follow_first_delay: Duration::from_secs(3),
             task_follow_max_delay: Duration::from_secs(60),
             task_follow_limit: DEFAULT_TASK_FOLLOW_LIMIT,
+            // chat.appendStream is Tier 4 (100+/min): ~1 call a second per stream stays well within it.
+            stream_flush_chars: 256,
+            stream_flush_interval: Duration::from_millis(800),
         }
     }
 }
@@ -177,6 +186,14 @@ impl Config {
                 DEFAULT_TASK_FOLLOW_LIMIT
             }),
         };
+        let streaming = match get("LEXI_STREAMING").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                problems.push(format!("LEXI_STREAMING `{other}` must be `on` or `off`"));
+                true
+            }
+        };
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -205,6 +222,7 @@ impl Config {
                     data_dir,
                     approvers,
                     log_format,
+                    streaming,
                     tuning: Tuning {
                         task_follow_limit,
                         ..Tuning::default()

@@ -24,6 +24,18 @@ enum Command {
     Healthcheck,
     /// Validate the configuration, the Slack token, the LeadLex key and the data directory.
     Check,
+    /// Feedback on Lexi's answers (👍/👎).
+    Feedback {
+        #[command(subcommand)]
+        command: FeedbackCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedbackCommand {
+    /// Print every recorded click as JSON lines (reads DATA_DIR; stop the bot first, sled
+    /// allows one process at a time).
+    Export,
 }
 
 #[tokio::main]
@@ -35,6 +47,9 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Healthcheck => healthcheck().await,
         Command::Check => check().await,
+        Command::Feedback {
+            command: FeedbackCommand::Export,
+        } => export_feedback(),
     }
 }
 
@@ -81,6 +96,34 @@ async fn check() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn export_feedback() -> ExitCode {
+    use std::io::Write;
+    let dir = std::env::var("DATA_DIR").unwrap_or_else(|_| "./data".into());
+    let settings = lexi_slack::store::StoreSettings::default();
+    let store = match lexi_slack::store::Store::open(std::path::Path::new(&dir), &settings) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("lexi-slack: cannot open the database in {dir}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let records = match store.all_feedback() {
+        Ok(records) => records,
+        Err(error) => {
+            eprintln!("lexi-slack: cannot read feedback: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for record in &records {
+        let line = serde_json::to_string(record).unwrap_or_default();
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 async fn healthcheck() -> ExitCode {

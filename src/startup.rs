@@ -1,6 +1,6 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
-use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy};
+use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
@@ -64,8 +64,15 @@ impl Application {
                 limit: tuning.task_follow_limit,
             },
         };
-        let deps =
-            Arc::new(Deps::new(slack, leadlex, store.clone(), retry).with_approvals(approvals));
+        let deps = Arc::new(
+            Deps::new(slack, leadlex, store.clone(), retry)
+                .with_approvals(approvals)
+                .with_streaming(StreamSettings {
+                    enabled: config.streaming,
+                    flush_chars: tuning.stream_flush_chars,
+                    flush_interval: tuning.stream_flush_interval,
+                }),
+        );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let router = http::router(AppState {
             secrets: config.signing_secrets.clone(),

@@ -1,8 +1,8 @@
 //! A message for Lexi: placeholder in the thread, ask Lexi (continuing the thread's conversation), replace the placeholder with the answer.
 
 use super::{Deps, Outcome};
-use super::{approval_card, messages};
-use crate::domain::{Approval, Converse, Job, JobRecord, LexiAnswer};
+use super::{approval_card, messages, stream_answer};
+use crate::domain::{Approval, ConversationId, Converse, Job, JobRecord, LexiAnswer, ThreadKey};
 use crate::leadlex::{ChatContext, LeadLexError, LeadLexErrorKind};
 use crate::slack::{OutgoingMessage, SlackError, render};
 
@@ -29,6 +29,14 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
             messages::TOO_LONG
         };
         return step.reply_without_lexi(job, text).await;
+    }
+
+    let fresh = job.progress.placeholder_ts.is_none() && job.progress.answer.is_none();
+    if deps.streaming.enabled && !job.progress.streaming_off && fresh {
+        match stream_answer::run(&step, job).await {
+            stream_answer::Streamed::Done(outcome) => return outcome,
+            stream_answer::Streamed::FellBack => {}
+        }
     }
 
     if job.progress.placeholder_ts.is_none() {
@@ -67,17 +75,17 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     step.post_answer(job, &answer).await
 }
 
-struct Step<'a> {
-    deps: &'a Deps,
+pub(super) struct Step<'a> {
+    pub(super) deps: &'a Deps,
     attempts: u32,
-    key: String,
+    pub(super) key: String,
     /// The record as this run found it; progress is saved by swapping in the current job.
     header: JobRecord,
 }
 
 impl Step<'_> {
     /// Saves progress and waits until it is on disk, so a crash from here on resumes after it.
-    async fn save(&self, job: &Converse) -> Option<Outcome> {
+    pub(super) async fn save(&self, job: &Converse) -> Option<Outcome> {
         let mut record = self.header.clone();
         record.job = Job::Converse(job.clone());
         let saved = match self.deps.store.save_job(&record) {
@@ -113,20 +121,7 @@ impl Step<'_> {
             .chat(&job.text, &context, &self.key)
             .await?;
         tracing::info!(conversation = %answer.conversation_id, "Lexi answered");
-        // First writer wins: if the thread already has a conversation, keep it.
-        match self
-            .deps
-            .store
-            .remember_conversation(&job.thread, &answer.conversation_id)
-        {
-            Ok(kept) if kept != answer.conversation_id => tracing::warn!(
-                kept = %kept,
-                returned = %answer.conversation_id,
-                "Lexi returned another conversation for a known thread; keeping the first"
-            ),
-            Ok(_) => {}
-            Err(error) => tracing::error!(%error, "cannot store the thread's conversation"),
-        }
+        remember_conversation(self.deps, &job.thread, &answer.conversation_id);
         Ok(answer)
     }
 
@@ -264,6 +259,31 @@ impl Step<'_> {
         // Not in the channel, archived, token revoked…: nobody can be told in the thread.
         tracing::error!(%error, "cannot post in the thread; giving up on this message");
         Outcome::Done
+    }
+}
+
+/// Ties the thread to Lexi's conversation. First writer wins: if the thread already has one,
+/// it is kept (and returned).
+pub(super) fn remember_conversation(
+    deps: &Deps,
+    thread: &ThreadKey,
+    returned: &ConversationId,
+) -> Option<ConversationId> {
+    match deps.store.remember_conversation(thread, returned) {
+        Ok(kept) => {
+            if kept != *returned {
+                tracing::warn!(
+                    kept = %kept,
+                    %returned,
+                    "Lexi returned another conversation for a known thread; keeping the first"
+                );
+            }
+            Some(kept)
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot store the thread's conversation");
+            None
+        }
     }
 }
 

@@ -68,6 +68,9 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
+/// Left where a streamed answer was cut off by a crash; the retry streams the whole answer below.
+pub(super) const INTERRUPTED: &str = "This answer was interrupted; a complete answer follows.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

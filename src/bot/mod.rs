@@ -6,14 +6,17 @@ mod approval_notice;
 mod approval_settings;
 mod converse;
 mod decide;
+mod feedback;
 mod follow_task;
 mod followups;
 mod messages;
 mod retry;
+mod stream_answer;
 mod tasks_command;
 
 pub use approval_settings::{ApprovalSettings, FollowPolicy};
 pub use retry::RetryPolicy;
+pub use stream_answer::StreamSettings;
 
 use crate::domain::{Job, JobRecord};
 use crate::leadlex::LeadLexClient;
@@ -29,6 +32,8 @@ pub struct Deps {
     pub store: Store,
     pub retry: RetryPolicy,
     pub approvals: ApprovalSettings,
+    /// Whether and how answers are streamed into threads.
+    pub streaming: StreamSettings,
     /// Set once LeadLex has refused our key, so the operator is told loudly once, not per message.
     key_refused_reported: AtomicBool,
 }
@@ -41,6 +46,7 @@ impl Deps {
             store,
             retry,
             approvals: ApprovalSettings::default(),
+            streaming: StreamSettings::default(),
             key_refused_reported: AtomicBool::new(false),
         }
     }
@@ -48,6 +54,12 @@ impl Deps {
     /// Who may decide tasks besides the one who asked, and how long approved tasks are followed.
     pub fn with_approvals(mut self, approvals: ApprovalSettings) -> Self {
         self.approvals = approvals;
+        self
+    }
+
+    /// Streams answers with these settings (off unless set).
+    pub fn with_streaming(mut self, streaming: StreamSettings) -> Self {
+        self.streaming = streaming;
         self
     }
 
@@ -89,5 +101,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::ApprovalNotice(_) => approval_notice::run(deps, record).await,
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
         Job::Followups(_) => followups::run(deps, record).await,
+        Job::FeedbackThanks(_) => feedback::run(deps, record).await,
     }
 }

@@ -2,6 +2,7 @@
 
 use super::answer::LexiAnswer;
 use super::approval::{ApprovalNotice, DecideTask, FollowTask, ListTasks};
+use super::feedback::FeedbackThanks;
 use super::followups::FollowupsJob;
 use super::ids::{MessageTs, ThreadKey, UserId};
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,8 @@ pub enum Job {
     ListTasks(ListTasks),
     /// `/followups` and its buttons (pick a contact, share a draft, discuss with Lexi).
     Followups(FollowupsJob),
+    /// Thanks for a thumbs up or down on an answer (the feedback itself is already stored).
+    FeedbackThanks(FeedbackThanks),
 }
 
 impl Job {
@@ -54,7 +57,7 @@ impl Job {
             // One lane per task: its decision, then following it, never side by side.
             Job::DecideTask(d) => Some(format!("task:{}", d.task)),
             Job::FollowTask(f) => Some(format!("task:{}", f.task)),
-            Job::ApprovalNotice(_) | Job::ListTasks(_) => None,
+            Job::ApprovalNotice(_) | Job::ListTasks(_) | Job::FeedbackThanks(_) => None,
             Job::Followups(f) => f.lane(),
         }
     }
@@ -93,6 +96,15 @@ pub struct ConverseProgress {
     /// Whether the user was told we are retrying (told once, not per attempt).
     #[serde(default)]
     pub told_retrying: bool,
+    /// The streamed answer's message, once `chat.startStream` created it.
+    #[serde(default)]
+    pub stream_ts: Option<MessageTs>,
+    /// Whether that stream was stopped with the complete answer (nothing left to do).
+    #[serde(default)]
+    pub stream_stopped: bool,
+    /// Streaming failed for this message: the rest of the job uses the non-streamed reply.
+    #[serde(default)]
+    pub streaming_off: bool,
 }
 
 /// A job as the store keeps it.

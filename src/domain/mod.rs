@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod approval;
+pub mod feedback;
 pub mod followups;
 pub mod ids;
 pub mod job;

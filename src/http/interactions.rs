@@ -1,7 +1,7 @@
 //! Interactivity (`payload=` forms): button clicks, dispatched on their `action_id` prefix and validated before anything is queued.
 
-use super::{AppState, approval_click, bad_request, followups_actions};
-use crate::slack::approval_blocks;
+use super::{AppState, approval_click, bad_request, feedback_click, followups_actions};
+use crate::slack::{approval_blocks, feedback_blocks};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -32,6 +32,9 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
                 let id = action.action_id.as_str();
                 if id.starts_with(followups_actions::ACTION_PREFIX) {
                     return followups_actions::handle(state, raw).await;
+                }
+                if id == feedback_blocks::ACTION_ID {
+                    return feedback_click::handle(state, raw).await;
                 }
                 if id.starts_with(approval_blocks::ACTION_PREFIX) {
                     return approval_click::handle(state, raw).await;

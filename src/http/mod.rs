@@ -6,6 +6,7 @@
 mod approval_click;
 mod commands;
 mod events;
+mod feedback_click;
 mod followups_actions;
 mod followups_command;
 mod interactions;

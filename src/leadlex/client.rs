@@ -192,32 +192,40 @@ impl LeadLexClient {
                     )
                 });
         }
-        let error = serde_json::from_slice::<wire::ErrorEnvelope>(&body)
-            .ok()
-            .and_then(|e| e.error)
-            .unwrap_or_default();
-        let kind = match status {
-            StatusCode::UNAUTHORIZED => LeadLexErrorKind::InvalidKey,
-            StatusCode::PAYMENT_REQUIRED => LeadLexErrorKind::OutOfCredits,
-            StatusCode::FORBIDDEN => LeadLexErrorKind::MissingPermission {
-                message: error.message,
-            },
-            StatusCode::NOT_FOUND => LeadLexErrorKind::NotFound,
-            StatusCode::TOO_MANY_REQUESTS => LeadLexErrorKind::RateLimited { retry_after },
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
-                LeadLexErrorKind::Invalid {
-                    code: error.code,
-                    message: error.message,
-                }
-            }
-            s if s.is_server_error() => LeadLexErrorKind::Server { status: s.as_u16() },
-            s => LeadLexErrorKind::UnexpectedStatus { status: s.as_u16() },
-        };
-        Err(fail(kind, request_id))
+        Err(fail(error_kind(status, &body, retry_after), request_id))
     }
 }
 
-fn transport(error: reqwest::Error) -> LeadLexErrorKind {
+/// What a non-success status (and its `{"error": …}` body) means.
+pub(crate) fn error_kind(
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> LeadLexErrorKind {
+    let error = serde_json::from_slice::<wire::ErrorEnvelope>(body)
+        .ok()
+        .and_then(|e| e.error)
+        .unwrap_or_default();
+    match status {
+        StatusCode::UNAUTHORIZED => LeadLexErrorKind::InvalidKey,
+        StatusCode::PAYMENT_REQUIRED => LeadLexErrorKind::OutOfCredits,
+        StatusCode::FORBIDDEN => LeadLexErrorKind::MissingPermission {
+            message: error.message,
+        },
+        StatusCode::NOT_FOUND => LeadLexErrorKind::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => LeadLexErrorKind::RateLimited { retry_after },
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+            LeadLexErrorKind::Invalid {
+                code: error.code,
+                message: error.message,
+            }
+        }
+        s if s.is_server_error() => LeadLexErrorKind::Server { status: s.as_u16() },
+        s => LeadLexErrorKind::UnexpectedStatus { status: s.as_u16() },
+    }
+}
+
+pub(crate) fn transport(error: reqwest::Error) -> LeadLexErrorKind {
     if error.is_timeout() {
         LeadLexErrorKind::Timeout
     } else {
@@ -225,7 +233,7 @@ fn transport(error: reqwest::Error) -> LeadLexErrorKind {
     }
 }
 
-fn header(response: &Response, name: &str) -> Option<String> {
+pub(crate) fn header(response: &Response, name: &str) -> Option<String> {
     response
         .headers()
         .get(name)
@@ -235,7 +243,7 @@ fn header(response: &Response, name: &str) -> Option<String> {
 
 /// LeadLex documents `X-RateLimit-Reset` as the epoch second of the next reset; a small number is
 /// read as seconds from now, in case it is a delta. `Retry-After` (seconds) wins when present.
-fn retry_after(response: &Response) -> Option<Duration> {
+pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     let number = |name| header(response, name).and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(secs) = number("retry-after") {
         return Some(Duration::from_secs(secs));

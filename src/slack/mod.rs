@@ -5,12 +5,14 @@ pub mod channel_post;
 pub mod connector;
 pub mod error;
 pub mod events;
+pub mod feedback_blocks;
 pub mod followup_blocks;
 pub mod markup;
 pub mod mrkdwn;
 pub mod render;
 pub mod response_url;
 pub mod split;
+pub mod stream;
 pub mod verify;
 pub mod web_api;
 

@@ -161,6 +161,7 @@ fn message_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
+        Job::FeedbackThanks(_) => None,
         // Commands and clicks carry no event id; Slack's own id of the request stands in.
         Job::Followups(f) => f
             .request
@@ -176,6 +177,6 @@ fn thread_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
-        Job::Followups(_) => None,
+        Job::Followups(_) | Job::FeedbackThanks(_) => None,
     }
 }

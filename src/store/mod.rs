@@ -7,6 +7,7 @@
 mod approvals;
 mod commit;
 mod error;
+mod feedback;
 mod followups;
 mod jobs;
 mod threads;

@@ -121,6 +121,18 @@ impl TestApp {
         .await
     }
 
+    /// Stops the bot as SIGTERM would and hands back its data directory (to read the store).
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = tokio::time::timeout(DEADLINE, &mut self.server)
+            .await
+            .expect("bot stops in time");
+        result.expect("server task").expect("clean shutdown");
+        self.data_dir.clone()
+    }
+
     /// Kills the bot without any shutdown (its in-flight work is cut off), then starts a new one
     /// on the same database, as after a crash.
     pub async fn crash_and_restart(mut self) -> TestApp {
@@ -259,6 +271,8 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.task_follow_first_delay = Duration::from_millis(10);
     config.tuning.task_follow_max_delay = Duration::from_millis(50);
     config.tuning.request_timeout = Duration::from_millis(500);
+    // The core suite checks the non-streamed reply; tests/api/streaming.rs turns streaming on.
+    config.streaming = false;
     config
 }
 

@@ -196,6 +196,7 @@ fn update(model: &mut Model, p: &Value) -> Reply {
     msg.text = content.display_text();
     // Passing text without blocks drops the old blocks, as Slack does.
     msg.blocks = content.blocks;
+    msg.streamed = false;
     if meta.is_some() {
         msg.metadata = meta;
     }
@@ -222,6 +223,7 @@ fn start_stream(model: &mut Model, p: &Value) -> Reply {
     let ts = model.post(channel, BOT_USER_ID, draft, None).ts;
     if let Some(m) = model.get_mut(channel, &ts) {
         m.streaming = true;
+        m.streamed = true;
     }
     Ok(json!({"channel": channel, "ts": ts}))
 }

@@ -31,6 +31,8 @@ pub struct Message {
     pub reactions: BTreeMap<String, Vec<String>>,
     /// True between `chat.startStream` and `chat.stopStream`.
     pub streaming: bool,
+    /// Created by `chat.startStream`: its streamed text shows above its blocks.
+    pub streamed: bool,
     /// How many times it was replaced (`chat.update`, `replace_original`).
     pub edits: u32,
 }
@@ -145,6 +147,7 @@ impl Model {
             ephemeral_for: ephemeral_for.map(str::to_owned),
             reactions: BTreeMap::new(),
             streaming: false,
+            streamed: false,
             edits: 0,
         };
         self.channels

@@ -13,6 +13,10 @@ pub fn render_text(message: &Message) -> String {
         .and_then(Value::as_array)
         .filter(|b| !b.is_empty());
     match blocks {
+        // A stream's blocks come after its streamed text (`chat.stopStream`).
+        Some(blocks) if message.streamed && !message.text.is_empty() => {
+            format!("{}\n{}", message.text, render_blocks(blocks))
+        }
         Some(blocks) => render_blocks(blocks),
         None => message.text.clone(),
     }

@@ -1,0 +1,95 @@
+//! A thumbs up or down on an answer: recorded in the store at once, thanks queued as a job.
+
+use super::{AppState, admit, bad_request, internal};
+use crate::domain::feedback::{Feedback, FeedbackThanks};
+use crate::domain::{ChannelId, Job, MessageTs, TeamId, ThreadKey, ThreadTs, UserId};
+use crate::slack::feedback_blocks::{NEGATIVE, POSITIVE};
+use crate::store::now_ms;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    team: Option<IdField>,
+    user: IdField,
+    container: Container,
+    response_url: Option<String>,
+    actions: Vec<ActionField>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdField {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Container {
+    message_ts: String,
+    channel_id: String,
+    thread_ts: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ActionField {
+    value: String,
+}
+
+pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
+    let Ok(p) = serde_json::from_str::<Payload>(payload) else {
+        return bad_request("feedback click is not a block_actions payload");
+    };
+    let positive = match p.actions.first().map(|a| a.value.as_str()) {
+        Some(POSITIVE) => true,
+        Some(NEGATIVE) => false,
+        _ => return bad_request("feedback click has no known value"),
+    };
+    let parsed = (
+        UserId::parse(&p.user.id),
+        ChannelId::parse(&p.container.channel_id),
+        MessageTs::parse(&p.container.message_ts),
+    );
+    let (Ok(user), Ok(channel), Ok(message_ts)) = parsed else {
+        return bad_request("feedback click carries an invalid id");
+    };
+    let team = p.team.and_then(|t| TeamId::parse(&t.id).ok());
+    let thread_ts = p.container.thread_ts.and_then(|t| ThreadTs::parse(&t).ok());
+    let response_url = p.response_url.filter(|u| state.response_urls.allows(u));
+    let conversation = match (&team, &thread_ts) {
+        (Some(team), Some(thread_ts)) => state
+            .store
+            .conversation(&ThreadKey {
+                team: team.clone(),
+                channel: channel.clone(),
+                thread_ts: thread_ts.clone(),
+            })
+            .ok()
+            .flatten(),
+        _ => None,
+    };
+    let feedback = Feedback {
+        team,
+        channel: channel.clone(),
+        message_ts,
+        thread_ts: thread_ts.clone(),
+        conversation,
+        user: user.clone(),
+        positive,
+        at_ms: now_ms(),
+    };
+    if let Err(error) = state.store.record_feedback(&feedback) {
+        return internal(error);
+    }
+    tracing::info!(%user, positive, "feedback on an answer");
+    let thanks = Job::FeedbackThanks(FeedbackThanks {
+        user,
+        channel,
+        thread_ts,
+        response_url,
+        positive,
+    });
+    match admit(state, None, thanks, false).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(response) => response,
+    }
+}
