@@ -24,7 +24,8 @@ pub struct Config {
     /// Slack users who may approve any Lexi task, besides the one who asked.
     pub approvers: Vec<UserId>,
     pub log_format: LogFormat,
-    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default on).
+    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default off until a
+    /// crash between `chat.startStream` and recording its ts can no longer leave partial text).
     pub streaming: bool,
     pub tuning: Tuning,
 }
@@ -187,11 +188,11 @@ impl Config {
             }),
         };
         let streaming = match get("LEXI_STREAMING").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
+            Some("on") => true,
+            None | Some("off") => false,
             Some(other) => {
                 problems.push(format!("LEXI_STREAMING `{other}` must be `on` or `off`"));
-                true
+                false
             }
         };
         let log_format = match get("LOG_FORMAT").as_deref() {
