@@ -16,6 +16,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod leadlex;
+pub mod metrics;
 pub mod outbound;
 pub mod sim;
 pub mod slack;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub response_urls: ResponseUrlPolicy,
     /// `LEXI_APPROVERS`: may decide any Lexi task, besides the one who asked.
     pub approvers: Arc<[UserId]>,
+    /// What `/metrics` shows and `/lexi status` reads.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`.

@@ -11,6 +11,7 @@ mod followups;
 mod followups_buttons;
 mod followups_failures;
 mod helpers;
+mod lexi_command;
 mod secrets;
 mod tasks_command;
 mod verification;
