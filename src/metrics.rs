@@ -38,7 +38,7 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
     (
         JOB_RUNS,
         Kind::Counter,
-        "Job attempts by job kind and outcome (retry = retried, panicked = failed).",
+        "Job attempts by job kind and outcome: done, retry (failed, retried later), later, handoff; panicked counts attempts that crashed.",
     ),
     (
         JOB_QUEUE_WAIT,

@@ -45,7 +45,8 @@ impl Application {
             &config.slack_bot_token,
             tuning.slack_timeout,
         )
-        .context("cannot build the Slack client")?;
+        .context("cannot build the Slack client")?
+        .with_metrics(metrics.clone());
         let leadlex = LeadLexClient::new(
             &config.leadlex_api_url,
             config.leadlex_api_key.clone(),
@@ -70,6 +71,7 @@ impl Application {
         let deps =
             Arc::new(Deps::new(slack, leadlex, store.clone(), retry).with_approvals(approvals));
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
+        let worker = worker.with_metrics(metrics.clone());
         let router = http::router(AppState {
             secrets: config.signing_secrets.clone(),
             store: store.clone(),

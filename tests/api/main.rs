@@ -12,6 +12,7 @@ mod followups_buttons;
 mod followups_failures;
 mod helpers;
 mod lexi_command;
+mod metrics;
 mod secrets;
 mod tasks_command;
 mod verification;
