@@ -13,6 +13,7 @@
 pub mod bot;
 pub mod check;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod leadlex;

@@ -1,4 +1,4 @@
-//! The `lexi-slack` binary: `serve` (the default) runs the bot; `healthcheck` probes a running one.
+//! The `lexi-slack` binary: `serve` (the default) runs the bot; `healthcheck` probes a running one; `check` and `demo` help new users.
 
 use clap::{Parser, Subcommand};
 use lexi_slack::config::{Config, LogFormat};
@@ -24,6 +24,12 @@ enum Command {
     Healthcheck,
     /// Validate the configuration, the Slack token, the LeadLex key and the data directory.
     Check,
+    /// Try the bot without Slack or LeadLex: the real bot against built-in simulators, in a terminal chat.
+    Demo {
+        /// Run the lines of this file instead of reading the terminal; exit 1 if a step fails.
+        #[arg(long)]
+        script: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -35,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Healthcheck => healthcheck().await,
         Command::Check => check().await,
+        Command::Demo { script } => demo(script.as_deref()).await,
     }
 }
 
@@ -57,6 +64,19 @@ async fn serve() -> ExitCode {
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("lexi-slack: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn demo(script: Option<&std::path::Path>) -> ExitCode {
+    // The bot's own logs would drown the chat: unless RUST_LOG says otherwise, only errors show.
+    lexi_slack::telemetry::init_with_default(LogFormat::Text, "error");
+    match lexi_slack::demo::run(script).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("lexi-slack demo: {error:#}");
             ExitCode::FAILURE
         }
     }

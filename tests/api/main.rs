@@ -5,6 +5,7 @@ mod approval_follow;
 mod approvals;
 mod check;
 mod conversation;
+mod demo;
 mod durability;
 mod failures;
 mod followups;
