@@ -13,9 +13,11 @@
 pub mod bot;
 pub mod check;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod leadlex;
+pub mod metrics;
 pub mod outbound;
 pub mod sim;
 pub mod slack;

@@ -1,4 +1,4 @@
-//! The `lexi-slack` binary: `serve` (the default) runs the bot; `healthcheck` probes a running one.
+//! The `lexi-slack` binary: `serve` (the default) runs the bot; `healthcheck` probes a running one; `check` and `demo` help new users.
 
 use clap::{Parser, Subcommand};
 use lexi_slack::config::{Config, LogFormat};
@@ -29,6 +29,12 @@ enum Command {
         #[command(subcommand)]
         command: FeedbackCommand,
     },
+    /// Try the bot without Slack or LeadLex: the real bot against built-in simulators, in a terminal chat.
+    Demo {
+        /// Run the lines of this file instead of reading the terminal; exit 1 if a step fails.
+        #[arg(long)]
+        script: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -50,6 +56,7 @@ async fn main() -> ExitCode {
         Command::Feedback {
             command: FeedbackCommand::Export,
         } => export_feedback(),
+        Command::Demo { script } => demo(script.as_deref()).await,
     }
 }
 
@@ -72,6 +79,19 @@ async fn serve() -> ExitCode {
         Err(error) => {
             tracing::error!("{error:#}");
             eprintln!("lexi-slack: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn demo(script: Option<&std::path::Path>) -> ExitCode {
+    // The bot's own logs would drown the chat: unless RUST_LOG says otherwise, only errors show.
+    lexi_slack::telemetry::init_with_default(LogFormat::Text, "error");
+    match lexi_slack::demo::run(script).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("lexi-slack demo: {error:#}");
             ExitCode::FAILURE
         }
     }

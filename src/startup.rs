@@ -4,6 +4,7 @@ use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettin
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
+use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::store::{Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
@@ -38,18 +39,21 @@ impl Application {
                 cache_bytes: tuning.store_cache_bytes,
             },
         )?;
+        let metrics = Arc::new(Metrics::default());
         let slack = WebApi::new(
             &config.slack_api_url,
             &config.slack_bot_token,
             tuning.slack_timeout,
         )
-        .context("cannot build the Slack client")?;
+        .context("cannot build the Slack client")?
+        .with_metrics(metrics.clone());
         let leadlex = LeadLexClient::new(
             &config.leadlex_api_url,
             config.leadlex_api_key.clone(),
             tuning.leadlex_timeout,
         )
-        .context("cannot build the LeadLex client")?;
+        .context("cannot build the LeadLex client")?
+        .with_metrics(metrics.clone());
         let retry = RetryPolicy {
             max_attempts: tuning.max_attempts,
             base_delay: tuning.retry_base_delay,
@@ -74,6 +78,7 @@ impl Application {
                 }),
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
+        let worker = worker.with_metrics(metrics.clone());
         let router = http::router(AppState {
             secrets: config.signing_secrets.clone(),
             store: store.clone(),
@@ -84,6 +89,7 @@ impl Application {
             clock,
             response_urls: ResponseUrlPolicy::new(&config.slack_api_url),
             approvers: config.approvers.clone().into(),
+            metrics: metrics.clone(),
         });
         let listener = TcpListener::bind(config.listen_addr)
             .await

@@ -1,7 +1,8 @@
 //! Runs queued jobs: one at a time per thread (in the order they arrived), many threads at once, retries on schedule.
 
 use crate::bot::{self, Deps, Outcome};
-use crate::domain::{JobId, JobRecord};
+use crate::domain::{Job, JobId, JobRecord};
+use crate::metrics::{self, Metrics};
 use crate::store::Store;
 use futures_util::FutureExt;
 use std::cmp::Reverse;
@@ -13,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// How the HTTP edge hands accepted jobs to the worker.
 #[derive(Clone)]
@@ -50,9 +52,16 @@ pub struct Worker {
     running: Arc<AtomicBool>,
     max_concurrent: usize,
     grace: Duration,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Worker {
+    /// Counts job runs by kind and outcome, how long jobs waited, and how many run, in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// A worker and the handle to feed it; jobs left unfinished by an earlier run go first.
     pub fn new(deps: Arc<Deps>, max_concurrent: usize, grace: Duration) -> (Self, WorkerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -70,6 +79,7 @@ impl Worker {
             running,
             max_concurrent: max_concurrent.max(1),
             grace,
+            metrics: None,
         };
         (worker, handle)
     }
@@ -94,7 +104,7 @@ impl Worker {
             }
             Err(error) => tracing::error!(%error, "cannot read unfinished jobs"),
         }
-        let mut running: JoinSet<(JobRecord, Outcome)> = JoinSet::new();
+        let mut running: JoinSet<(JobRecord, Outcome, bool)> = JoinSet::new();
         loop {
             while running.len() < self.max_concurrent {
                 let Some(id) = queue.pop_due(now_ms()) else {
@@ -102,8 +112,18 @@ impl Worker {
                 };
                 match store.job(id) {
                     Ok(Some(record)) => {
+                        if let Some(m) = &self.metrics {
+                            let due = record.not_before_ms.max(record.enqueued_ms);
+                            let waited = Duration::from_millis(now_ms().saturating_sub(due));
+                            m.observe(
+                                metrics::JOB_QUEUE_WAIT,
+                                &[("kind", job_kind(&record))],
+                                waited,
+                            );
+                        }
                         let deps = self.deps.clone();
                         running.spawn(run_guarded(deps, record));
+                        self.gauge_running(running.len());
                     }
                     Ok(None) => self.finished(&mut queue, id),
                     Err(error) => {
@@ -123,17 +143,26 @@ impl Worker {
                         self.unfinished.fetch_sub(1, Ordering::Relaxed);
                     }
                 }
-                Some(done) = running.join_next(), if !running.is_empty() => match done {
-                    Ok((record, outcome)) => self.settle(&store, &mut queue, record, outcome),
-                    Err(error) => tracing::error!(%error, "a job task was lost"),
-                },
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    self.gauge_running(running.len());
+                    match done {
+                        Ok((record, outcome, panicked)) => {
+                            self.count_panic(panicked, &record);
+                            self.settle(&store, &mut queue, record, outcome);
+                        }
+                        Err(error) => tracing::error!(%error, "a job task was lost"),
+                    }
+                }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
         let stop_by = Instant::now() + self.grace;
         while !running.is_empty() {
             match tokio::time::timeout_at(stop_by, running.join_next()).await {
-                Ok(Some(Ok((record, outcome)))) => self.settle(&store, &mut queue, record, outcome),
+                Ok(Some(Ok((record, outcome, panicked)))) => {
+                    self.count_panic(panicked, &record);
+                    self.settle(&store, &mut queue, record, outcome);
+                }
                 Ok(_) => {}
                 Err(_) => {
                     tracing::warn!(
@@ -147,7 +176,34 @@ impl Worker {
         }
     }
 
+    fn count_panic(&self, panicked: bool, record: &JobRecord) {
+        if let Some(m) = self.metrics.as_ref().filter(|_| panicked) {
+            m.inc(
+                metrics::JOB_RUNS,
+                &[("kind", job_kind(record)), ("outcome", "panicked")],
+            );
+        }
+    }
+
+    fn gauge_running(&self, running: usize) {
+        if let Some(m) = &self.metrics {
+            m.set(metrics::JOBS_RUNNING, &[], running as f64);
+        }
+    }
+
     fn settle(&self, store: &Store, queue: &mut Queue, mut record: JobRecord, outcome: Outcome) {
+        if let Some(m) = &self.metrics {
+            let result = match &outcome {
+                Outcome::Done => "done",
+                Outcome::RetryAfter(_) => "retry",
+                Outcome::Later(_) => "later",
+                Outcome::Handoff(_) => "handoff",
+            };
+            m.inc(
+                metrics::JOB_RUNS,
+                &[("kind", job_kind(&record)), ("outcome", result)],
+            );
+        }
         match outcome {
             Outcome::Done => {
                 if let Err(error) = store.complete_job(record.id) {
@@ -202,19 +258,36 @@ impl Drop for RunningFlag {
 }
 
 /// One attempt, with a panic turned into a retry instead of a lost job or a dead worker.
-async fn run_guarded(deps: Arc<Deps>, mut record: JobRecord) -> (JobRecord, Outcome) {
+async fn run_guarded(deps: Arc<Deps>, mut record: JobRecord) -> (JobRecord, Outcome, bool) {
+    // Every log line of the attempt names its job.
+    let span = tracing::info_span!("job", job_id = %record.id, kind = job_kind(&record));
     let attempt = AssertUnwindSafe(bot::run(&deps, &mut record))
         .catch_unwind()
+        .instrument(span)
         .await;
+    let panicked = attempt.is_err();
     let outcome = attempt.unwrap_or_else(|_| {
-        tracing::error!(id = %record.id, "a job panicked; it will be retried");
+        tracing::error!(id = %record.id, kind = job_kind(&record), "a job panicked; it will be retried");
         if deps.retry.may_retry(record.attempts) {
             Outcome::RetryAfter(deps.retry.delay(record.attempts, None))
         } else {
             Outcome::Done
         }
     });
-    (record, outcome)
+    (record, outcome, panicked)
+}
+
+/// A job's kind, as a metric label and a log field.
+pub fn job_kind(record: &JobRecord) -> &'static str {
+    match &record.job {
+        Job::Converse(_) => "converse",
+        Job::DecideTask(_) => "decide_task",
+        Job::FollowTask(_) => "follow_task",
+        Job::ApprovalNotice(_) => "approval_notice",
+        Job::ListTasks(_) => "list_tasks",
+        Job::Followups(_) => "followups",
+        Job::FeedbackThanks(_) => "feedback_thanks",
+    }
 }
 
 /// Which job may run next. Jobs in one lane run strictly in order, one at a time; the lane's head

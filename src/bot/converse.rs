@@ -22,6 +22,10 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     let span = tracing::info_span!("converse", id = %step.header.id, thread = %job.thread, user = %job.user);
     let _enter = span.enter();
 
+    // `@Lexi new` (`/lexi new` can't run in threads): this thread starts a fresh conversation.
+    if job.text.trim().eq_ignore_ascii_case("new") {
+        return step.start_over(job).await;
+    }
     if job.text.is_empty() || job.text.chars().count() > MAX_MESSAGE_CHARS {
         let text = if job.text.is_empty() {
             messages::INTRO
@@ -111,9 +115,18 @@ impl Step<'_> {
                 });
             }
         };
+        // The channel's `/lexi context` binding; without it (or the store) Lexi still answers.
+        let bound = (self.deps.store)
+            .channel_context(&job.thread.team, &job.thread.channel)
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the channel's context; sending none");
+                None
+            });
+        let (list_id, campaign_id) = crate::store::ChannelContext::ids(bound.as_ref());
         let context = ChatContext {
             conversation: conversation.as_ref(),
-            ..Default::default()
+            list_id: list_id.as_deref(),
+            campaign_id: campaign_id.as_deref(),
         };
         let answer = self
             .deps
@@ -173,6 +186,14 @@ impl Step<'_> {
             Ok(()) => Outcome::Done,
             Err(e) => self.slack_failed(e),
         }
+    }
+
+    async fn start_over(&self, job: &Converse) -> Outcome {
+        if let Err(error) = self.deps.store.forget_conversation(&job.thread) {
+            tracing::error!(%error, "cannot forget the thread's conversation");
+            return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, None));
+        }
+        self.reply_without_lexi(job, messages::FRESH_START).await
     }
 
     async fn reply_without_lexi(&self, job: &Converse, text: &str) -> Outcome {

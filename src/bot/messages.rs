@@ -8,6 +8,9 @@ pub(super) const INTRO: &str = "Hi, I'm Lexi, LeadLex's sales assistant. Ask me 
 
 pub(super) const TOO_LONG: &str = "That message is too long for Lexi (12,000 characters at most). Please shorten it and try again.";
 
+pub(super) const FRESH_START: &str = "Starting over: your next message in this thread begins a \
+    new conversation with Lexi.";
+
 pub(super) const RETRYING: &str =
     "LeadLex is slow to answer right now; Lexi will keep trying for a few minutes…";
 

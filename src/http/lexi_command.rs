@@ -1,25 +1,103 @@
-//! `/lexi <subcommand>`: `tasks` lists the pending Lexi tasks with their buttons; anything else gets the help text.
+//! `/lexi <subcommand>`: `tasks`, `context`, `status`, `new`; anything else gets the help text.
 
 use super::commands::{CommandForm, ephemeral};
-use super::{AppState, admit, bad_request};
+use super::{AppState, admit, bad_request, internal};
 use crate::domain::{ChannelId, Job, ListTasks, TeamId, UserId};
+use crate::metrics;
+use crate::store::ChannelContext;
 use axum::response::Response;
 
 pub(super) const HELP: &str = "Lexi's commands:\n\
     • `/lexi tasks`: the Lexi tasks waiting for approval, with Approve and Deny buttons\n\
+    • `/lexi context list <list id>`: every message to Lexi from this channel is about that LeadLex list\n\
+    • `/lexi context campaign <campaign id>`: … about that LeadLex campaign\n\
+    • `/lexi context clear`: this channel is about nothing in particular again (`/lexi context` shows the binding)\n\
+    • `/lexi status`: Lexi credits and LeadLex rate limit remaining, jobs waiting, version\n\
+    • `/lexi new`: how to start a fresh conversation in a thread\n\
     To talk to Lexi, mention @Lexi in a channel or send it a direct message.";
 
+const NEW: &str = "Slack doesn't run slash commands inside threads. To start a fresh Lexi \
+    conversation in a thread, reply `@Lexi new` there; a new top-level message to @Lexi always \
+    starts one.";
+
 pub(super) async fn handle(state: &AppState, form: &CommandForm) -> Response {
-    let subcommand = form
-        .text
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let mut words = form.text.split_whitespace();
+    let subcommand = words.next().unwrap_or_default().to_ascii_lowercase();
     match subcommand.as_str() {
         "tasks" => tasks(state, form).await,
+        "context" => context(state, form, &words.collect::<Vec<_>>()),
+        "status" => status(state),
+        "new" => ephemeral(NEW),
         _ => ephemeral(HELP),
     }
+}
+
+fn context(state: &AppState, form: &CommandForm, args: &[&str]) -> Response {
+    let (Ok(team), Ok(channel)) = (
+        TeamId::parse(&form.team_id),
+        ChannelId::parse(&form.channel_id),
+    ) else {
+        return bad_request("slash command with invalid ids");
+    };
+    let verb = args.first().map(|w| w.to_ascii_lowercase());
+    let id = args.get(1).map(|raw| uuid::Uuid::parse_str(raw));
+    let wanted = match (verb.as_deref(), id) {
+        (None, _) => {
+            return match state.store.channel_context(&team, &channel) {
+                Ok(bound) => ephemeral(&describe(bound.as_ref())),
+                Err(error) => internal(error),
+            };
+        }
+        (Some("clear"), None) => None,
+        (Some("list"), Some(Ok(id))) => Some(ChannelContext::List(id)),
+        (Some("campaign"), Some(Ok(id))) => Some(ChannelContext::Campaign(id)),
+        (Some("list" | "campaign"), Some(Err(_)) | None) => {
+            return ephemeral(
+                "That isn't a LeadLex id: give the list's or campaign's id (a UUID like \
+                 `3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f`), as LeadLex shows it in the list's or campaign's URL.",
+            );
+        }
+        _ => return ephemeral(HELP),
+    };
+    match state
+        .store
+        .set_channel_context(&team, &channel, wanted.as_ref())
+    {
+        Ok(()) => ephemeral(&describe(wanted.as_ref())),
+        Err(error) => internal(error),
+    }
+}
+
+fn describe(bound: Option<&ChannelContext>) -> String {
+    match bound {
+        Some(ChannelContext::List(id)) => {
+            format!("Every message to Lexi from this channel is now about the LeadLex list `{id}`.")
+        }
+        Some(ChannelContext::Campaign(id)) => format!(
+            "Every message to Lexi from this channel is now about the LeadLex campaign `{id}`."
+        ),
+        None => "This channel isn't bound to a LeadLex list or campaign.".to_owned(),
+    }
+}
+
+fn status(state: &AppState) -> Response {
+    let seen = |name| {
+        state
+            .metrics
+            .value(name, &[])
+            .map_or_else(|| "not seen yet".to_owned(), |v| format!("{v} (last seen)"))
+    };
+    ephemeral(&format!(
+        "Lexi status:\n\
+         • Lexi credits remaining: {}\n\
+         • LeadLex rate limit remaining: {}\n\
+         • Jobs waiting or running: {}\n\
+         • Version: lexi-slack {}",
+        seen(metrics::CREDITS),
+        seen(metrics::RATE_LIMIT),
+        state.worker.unfinished(),
+        env!("CARGO_PKG_VERSION"),
+    ))
 }
 
 async fn tasks(state: &AppState, form: &CommandForm) -> Response {

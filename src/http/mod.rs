@@ -45,14 +45,17 @@ pub struct AppState {
     pub response_urls: ResponseUrlPolicy,
     /// `LEXI_APPROVERS`: may decide any Lexi task, besides the one who asked.
     pub approvers: Arc<[UserId]>,
+    /// What `/metrics` shows and `/lexi status` reads.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`.
+/// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/slack/events", post(slack_request))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         // A whole request, body included, gets a bounded time: a trickled (slow-loris) body is cut off.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -73,7 +76,10 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
         );
     }
     match request.kind {
-        PayloadKind::Json => events::handle(&state, &request.body).await,
+        PayloadKind::Json => {
+            count_request(&state, "event", "ok");
+            events::handle(&state, &request.body).await
+        }
         PayloadKind::Form => {
             let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&request.body) {
                 Ok(fields) => fields,
@@ -86,16 +92,45 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
                     .map(|(_, v)| v.as_str())
             };
             if let Some(payload) = field("payload") {
+                count_request(&state, "interaction", "ok");
                 interactions::handle(&state, payload).await
             } else if field("command").is_some() {
+                count_request(&state, "slash_command", "ok");
                 commands::handle(&state, &request.body).await
             } else if field("ssl_check").is_some() {
+                count_request(&state, "ssl_check", "ok");
                 StatusCode::OK.into_response()
             } else {
+                count_request(&state, "unknown", "ok");
                 bad_request("form is neither a slash command nor an interaction")
             }
         }
     }
+}
+
+/// Prometheus' text format; the queue's depth is read at scrape time.
+async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.set(
+        crate::metrics::JOBS_QUEUED,
+        &[],
+        state.worker.unfinished() as f64,
+    );
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Counts a request from Slack by kind and verification result.
+fn count_request(state: &AppState, kind: &str, verification: &str) {
+    state.metrics.inc(
+        crate::metrics::REQUESTS,
+        &[("kind", kind), ("verification", verification)],
+    );
 }
 
 /// Ready when the store answers and the worker runs: only then is an acknowledged event handled.

@@ -57,6 +57,10 @@ impl FromRequest<AppState> for VerifiedRequest {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|len| len > state.max_body_bytes) {
+            state.metrics.inc(
+                crate::metrics::REQUESTS,
+                &[("kind", "unverified"), ("verification", "too_large")],
+            );
             return Err(too_large());
         }
         let body = axum::body::to_bytes(body, state.max_body_bytes)
@@ -82,6 +86,10 @@ impl FromRequest<AppState> for VerifiedRequest {
         ) {
             // No detail for the caller; the reason (never the secret) for the log.
             tracing::warn!(%reason, "refused a request that is not signed by Slack");
+            state.metrics.inc(
+                crate::metrics::REQUESTS,
+                &[("kind", "unverified"), ("verification", "refused")],
+            );
             return Err(StatusCode::UNAUTHORIZED.into_response());
         }
 

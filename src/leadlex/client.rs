@@ -3,9 +3,11 @@
 use super::error::{LeadLexError, LeadLexErrorKind};
 use super::wire;
 use crate::domain::{ConversationId, LexiAnswer, Task, TaskId, TaskStatus};
+use crate::metrics::{self, Metrics};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// LeadLex answers are small JSON documents; anything larger is refused rather than buffered.
@@ -24,6 +26,8 @@ pub struct LeadLexClient {
     http: reqwest::Client,
     base_url: String,
     api_key: SecretString,
+    /// Calls, latencies, and the credits and rate limit LeadLex last reported.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for LeadLexClient {
@@ -46,7 +50,14 @@ impl LeadLexClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key,
+            metrics: None,
         })
+    }
+
+    /// Counts calls (and keeps what LeadLex reports about credits and limits) in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// `POST /v1/lexi/chat`: one message to Lexi, one answer back.
@@ -166,13 +177,19 @@ impl LeadLexClient {
             endpoint,
             request_id,
         };
-        let response = request.send().await.map_err(|e| fail(transport(e), None))?;
+        let response = request.send().await.map_err(|e| {
+            let kind = transport(e);
+            self.observe_failure(endpoint, &kind, started);
+            fail(kind, None)
+        })?;
         let status = response.status();
         let request_id = header(&response, "x-request-id");
         let retry_after = retry_after(&response);
+        let rate_remaining = header(&response, "x-ratelimit-remaining");
         let body = read_capped(response)
             .await
             .map_err(|kind| fail(kind, request_id.clone()))?;
+        self.observe_status(endpoint, status, started, rate_remaining.as_deref(), &body);
         tracing::debug!(
             endpoint,
             status = status.as_u16(),
@@ -193,6 +210,70 @@ impl LeadLexClient {
                 });
         }
         Err(fail(error_kind(status, &body, retry_after), request_id))
+    }
+}
+
+impl LeadLexClient {
+    fn observe_failure(
+        &self,
+        endpoint: &'static str,
+        kind: &LeadLexErrorKind,
+        started: std::time::Instant,
+    ) {
+        let Some(m) = &self.metrics else { return };
+        let status = match kind {
+            LeadLexErrorKind::Timeout => "timeout",
+            _ => "transport",
+        };
+        m.inc(
+            metrics::LEADLEX_CALLS,
+            &[("endpoint", endpoint), ("status", status)],
+        );
+        m.observe(
+            metrics::LEADLEX_LATENCY,
+            &[("endpoint", endpoint)],
+            started.elapsed(),
+        );
+    }
+
+    fn observe_status(
+        &self,
+        endpoint: &'static str,
+        status: StatusCode,
+        started: std::time::Instant,
+        rate_remaining: Option<&str>,
+        body: &[u8],
+    ) {
+        let Some(m) = &self.metrics else { return };
+        m.inc(
+            metrics::LEADLEX_CALLS,
+            &[("endpoint", endpoint), ("status", status.as_str())],
+        );
+        m.observe(
+            metrics::LEADLEX_LATENCY,
+            &[("endpoint", endpoint)],
+            started.elapsed(),
+        );
+        if let Some(remaining) = rate_remaining.and_then(|v| v.trim().parse::<u64>().ok()) {
+            m.set(metrics::RATE_LIMIT, &[], remaining as f64);
+        }
+        if status == StatusCode::PAYMENT_REQUIRED {
+            m.set(metrics::CREDITS, &[], 0.0);
+        } else if status.is_success() {
+            #[derive(serde::Deserialize)]
+            struct Credits {
+                credits_remaining: Option<u64>,
+            }
+            if let Ok(wire::Envelope {
+                data:
+                    Credits {
+                        credits_remaining: Some(credits),
+                    },
+            }) = serde_json::from_slice(body)
+            {
+                m.set(metrics::CREDITS, &[], credits as f64);
+            }
+        }
     }
 }
 

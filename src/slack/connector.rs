@@ -5,6 +5,7 @@
 //! (so tests and the demo point it at the simulator) and reports 429s with their `Retry-After`,
 //! leaving retry policy to the worker, which owns the job's schedule.
 
+use crate::metrics::Metrics;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use reqwest::{RequestBuilder, StatusCode};
@@ -17,6 +18,7 @@ use slack_morphism::prelude::{SlackClientId, SlackClientSecret};
 use slack_morphism::{
     ClientResult, SlackClientApiCallContext, SlackClientHttpConnector, SlackEnvelopeMessage,
 };
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -27,6 +29,7 @@ const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub struct ReqwestConnector {
     http: reqwest::Client,
     api_url: String,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl ReqwestConnector {
@@ -34,7 +37,14 @@ impl ReqwestConnector {
         Self {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
+            metrics: None,
         }
+    }
+
+    /// Counts every call, by method and status, with its latency, in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -53,7 +63,53 @@ impl ReqwestConnector {
             Some(token) => request.bearer_auth(&token.token_value.0),
             None => request,
         };
-        let response = request.send().await.map_err(protocol_error)?;
+        let (http, request) = request.build_split();
+        let request = request.map_err(protocol_error)?;
+        let Some(metrics) = &self.metrics else {
+            return self.execute(http, request).await;
+        };
+        let method = self.method_label(request.url());
+        let started = std::time::Instant::now();
+        let result = self.execute(http, request).await;
+        let status = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(SlackClientError::ApiError(e)) => e.code.clone(),
+            Err(SlackClientError::RateLimitError(_)) => "ratelimited".to_owned(),
+            Err(SlackClientError::HttpError(e)) => e.status_code.as_str().to_owned(),
+            Err(_) => "transport".to_owned(),
+        };
+        metrics.inc(
+            crate::metrics::SLACK_CALLS,
+            &[("method", &method), ("status", &status)],
+        );
+        metrics.observe(
+            crate::metrics::SLACK_LATENCY,
+            &[("method", &method)],
+            started.elapsed(),
+        );
+        result
+    }
+
+    /// The Web API method a URL calls; a `response_url` is one label, whatever its path.
+    fn method_label(&self, url: &Url) -> String {
+        url.as_str()
+            .strip_prefix(&self.api_url)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(|rest| rest.split(['?', '/']).next().unwrap_or_default())
+            .filter(|m| !m.is_empty() && m.len() <= 64 && m.contains('.'))
+            .unwrap_or("response_url")
+            .to_owned()
+    }
+
+    async fn execute<RS>(
+        &self,
+        http: reqwest::Client,
+        request: reqwest::Request,
+    ) -> ClientResult<RS>
+    where
+        RS: for<'de> serde::de::Deserialize<'de>,
+    {
+        let response = http.execute(request).await.map_err(protocol_error)?;
         let status = response.status();
         let retry_after = response
             .headers()

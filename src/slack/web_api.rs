@@ -75,6 +75,13 @@ impl WebApi {
         })
     }
 
+    /// Counts every Slack call, by method and status, with its latency, in `metrics`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
+        let connector = self.client.http_api.connector.as_ref().clone();
+        self.client = SlackClient::new(connector.with_metrics(metrics));
+        self
+    }
+
     fn session(&self) -> SlackClientSession<'_, ReqwestConnector> {
         self.client.open_session(&self.token)
     }

@@ -5,6 +5,7 @@
 //! on tokio's blocking pool inside [`commit::GroupCommit`], batched across concurrent requests.
 
 mod approvals;
+mod channel_context;
 mod commit;
 mod error;
 mod feedback;
@@ -13,6 +14,7 @@ mod jobs;
 mod threads;
 
 pub use approvals::{ClickAdmission, ClickPlan};
+pub use channel_context::ChannelContext;
 pub use error::StoreError;
 pub use jobs::Admission;
 pub use threads::ThreadState;
@@ -52,6 +54,7 @@ struct Inner {
     seen: sled::Tree,
     threads: sled::Tree,
     approvals: sled::Tree,
+    channel_context: sled::Tree,
     commit: GroupCommit,
 }
 
@@ -76,6 +79,7 @@ impl Store {
             seen: tree("seen")?,
             threads: tree("threads")?,
             approvals: tree("approvals")?,
+            channel_context: tree("channel_context")?,
             commit: GroupCommit::new(db.clone()),
             db,
         };

@@ -97,6 +97,7 @@ pub(super) async fn chat(State(shared): State<Arc<Shared>>, body: Bytes) -> ApiR
         "task_id": t.task.as_ref().map(|t| t.id.clone()),
         "requires_approval": t.task.is_some(),
         "conversation_id": t.conversation_id,
+        "credits_remaining": t.credits_remaining,
     }))
 }
 
