@@ -72,6 +72,9 @@ pub struct SystemArgs {
     /// Fail (exit 1) unless every acked event got exactly one reply and every request got a 200.
     #[arg(long)]
     pub check: bool,
+    /// The core the system is pinned to (for the share of it that other processes took).
+    #[arg(long, default_value_t = 0)]
+    pub sut_core: usize,
     /// The command that starts the system (after `--`), e.g. `taskset -c 0 target/release/lexi-slack`.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -130,6 +133,10 @@ pub struct Phase {
     /// This process (load generator and fakes), while loaded.
     pub bench_cpu_s_load: f64,
     pub cores_during_load: Vec<CoreUse>,
+    /// Busy share of the SUT's core not spent by the SUT (other processes, interrupts): noise.
+    pub sut_core_foreign_pct: f64,
+    /// Bytes the system logged during the phase, per answered event.
+    pub log_bytes_per_event: f64,
     /// Sampled every 100 ms over load and drain, summed over the process tree.
     pub rss_peak_mib: f64,
     pub rss_after_mib: f64,
@@ -265,6 +272,13 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
         for phase in &report.phases {
             let r = &phase.replies;
             let l = &phase.load;
+            if phase.log_bytes_per_event > 4096.0 {
+                report.problems.push(format!(
+                    "{}: {} log bytes per event (runaway logging?)",
+                    phase.name, phase.log_bytes_per_event
+                ));
+                ok = false;
+            }
             if r.missing > 0 || r.duplicates > 0 || l.ok != l.sent || l.error_rate > 0.0 {
                 report.problems.push(format!(
                     "{}: {} sent, {} acked, {} answered, {} missing, {} duplicates, statuses {:?}, {} connect errors, {} timeouts, {} I/O errors",
@@ -475,6 +489,7 @@ async fn measure(
     let pids = procfs::tree(pid);
     let me = [std::process::id()];
     let calls_before = fake_calls(leadlex, slack);
+    let log_before = std::fs::metadata(&args.log).map_or(0, |m| m.len());
     tracker.begin_phase();
     let cpu0 = procfs::cpu_seconds(&pids, ticks);
     let bench0 = procfs::cpu_seconds(&me, ticks);
@@ -528,6 +543,12 @@ async fn measure(
         })
         .max(loaded_for.min(spec.duration.as_secs_f64()));
     let calls_after = fake_calls(leadlex, slack);
+    let log_after = std::fs::metadata(&args.log).map_or(0, |m| m.len());
+    let cores = procfs::core_use(&cores0, &cores1);
+    let sut_share = (cpu1 - cpu0) / loaded_for.max(1e-9) * 100.0;
+    let foreign = cores.get(args.sut_core).map_or(0.0, |c| {
+        ((c.busy_pct - sut_share).max(0.0) * 10.0).round() / 10.0
+    });
     let fake_calls = calls_after
         .iter()
         .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
@@ -544,7 +565,11 @@ async fn measure(
         sut_cpu_s_total: round3(cpu2 - cpu0),
         cpu_ms_per_event: round3((cpu2 - cpu0) * 1000.0 / replies.replied.max(1) as f64),
         bench_cpu_s_load: round3(bench1 - bench0),
-        cores_during_load: procfs::core_use(&cores0, &cores1),
+        cores_during_load: cores,
+        sut_core_foreign_pct: foreign,
+        log_bytes_per_event: ((log_after.saturating_sub(log_before)) as f64
+            / replies.replied.max(1) as f64)
+            .round(),
         rss_peak_mib: procfs::mib(peak_kib.load(Ordering::Relaxed).max(rss_after)),
         rss_after_mib: procfs::mib(rss_after),
         hwm_mib: procfs::mib(procfs::hwm_kib(&pids)),
