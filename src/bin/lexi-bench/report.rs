@@ -342,6 +342,47 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     );
     row(
         &mut md,
+        "noise: other processes' share of the SUT's core during 500 / 2,000 / peak; steal on core 0 / 1 at the peak",
+        &|s| {
+            let foreign = |name: &str| {
+                phase(s, name)
+                    .and_then(|p| num(&p["sut_core_foreign_pct"]))
+                    .map_or("–".into(), |x| format!("{x:.0} %"))
+            };
+            let steal = phase(s, "peak")
+                .and_then(|p| p["cores_during_load"].as_array())
+                .map(|cores| {
+                    cores
+                        .iter()
+                        .map(|c| format!("{:.1} %", num(&c["steal_pct"]).unwrap_or(0.0)))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                })
+                .unwrap_or_default();
+            format!(
+                "{} / {} / {}; {}",
+                foreign("rate:500"),
+                foreign("rate:2000"),
+                foreign("peak"),
+                steal
+            )
+        },
+    );
+    row(&mut md, "load side (lexi-bench) CPU at the peak", &|s| {
+        phase(s, "peak").map_or("–".into(), |p| {
+            let secs = num(&p["bench_cpu_s_load"]).unwrap_or(0.0);
+            let dur = num(&p["load"]["elapsed_s"]).unwrap_or(1.0).max(1e-9);
+            format!("{:.0} % of its core", secs / dur * 100.0)
+        })
+    });
+    row(&mut md, "SUT log bytes per answered event (peak)", &|s| {
+        f(
+            phase(s, "peak").and_then(|p| num(&p["log_bytes_per_event"])),
+            0,
+        )
+    });
+    row(
+        &mut md,
         "calls to the fakes per answered event (peak)",
         &|s| calls_per_event(phase(s, "peak")),
     );
