@@ -18,6 +18,9 @@ pub struct StoreArgs {
     pub mappings: u64,
     #[arg(long, default_value_t = 200_000)]
     pub lookups: u64,
+    /// sled's page cache in MiB (default: the shipped setting).
+    #[arg(long)]
+    pub cache_mib: Option<u64>,
     /// A fresh database is made in here and removed afterwards.
     #[arg(long, default_value = "/tmp")]
     pub dir: PathBuf,
@@ -94,7 +97,10 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    let settings = StoreSettings::default();
+    let mut settings = StoreSettings::default();
+    if let Some(mib) = args.cache_mib {
+        settings.cache_bytes = mib * 1024 * 1024;
+    }
     let store = Store::open(&dir, &settings)?;
     let n = args.mappings.max(1);
 
