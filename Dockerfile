@@ -7,7 +7,8 @@
 #
 # Only Cargo.toml, Cargo.lock and src/ enter the build. If the package ever
 # gains a build.rs, or an explicit [[bench]]/[[test]]/[[example]] target,
-# copy those files too: Cargo refuses a manifest whose targets are missing.
+# copy those files too: Cargo refuses a manifest whose targets are missing
+# (which is why step 1 stubs the explicit lexi-bench [[bin]] as well).
 
 ARG RUST_VERSION=1.95
 
@@ -19,8 +20,9 @@ WORKDIR /build
 #    until Cargo.toml or Cargo.lock change. ring (rustls) only needs gcc, which
 #    the slim image has; nothing links OpenSSL.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir -p src/bin/lexi-bench \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > src/bin/lexi-bench/main.rs \
     && touch src/lib.rs \
     && cargo build --release --locked --bin lexi-slack \
     && rm -rf src \

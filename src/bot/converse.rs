@@ -20,8 +20,13 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         return Outcome::Done;
     };
     let span = tracing::info_span!("converse", id = %step.header.id, thread = %job.thread, user = %job.user);
-    let _enter = span.enter();
+    // Instrumented, not entered: an entered span's guard held across `.await` stays entered on the
+    // worker thread while other tasks run, so under load spans nest without end (every log line
+    // grows, then the stack overflows).
+    tracing::Instrument::instrument(converse(deps, step, job), span).await
+}
 
+async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
     // `@Lexi new` (`/lexi new` can't run in threads): this thread starts a fresh conversation.
     if job.text.trim().eq_ignore_ascii_case("new") {
         return step.start_over(job).await;

@@ -159,7 +159,8 @@ async fn admit(
     }
     let admission = state
         .store
-        .admit(event_id, job, only_in_known_thread)
+        .admit_batched(event_id, job, only_in_known_thread)
+        .await
         .map_err(internal)?;
     if let Admission::Accepted(record) = &admission {
         // The 200 goes out only once the job is on disk: a crash after it cannot lose the work.

@@ -24,6 +24,7 @@
 //! ```
 
 mod conn;
+mod counting;
 mod leadlex;
 mod record;
 mod server;
@@ -31,6 +32,7 @@ mod slack;
 #[cfg(test)]
 mod tests;
 
+pub use counting::{COUNTING_ANSWER, CountingLeadLex, CountingSlack, SlackCall, SlackTap};
 pub use leadlex::{
     Contact, FakeLeadLex, JANE_DOE_ID, MARCUS_LEE_ID, SAM_CARTER_ID, SAM_PATEL_ID, Task,
 };

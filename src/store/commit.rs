@@ -1,8 +1,11 @@
-//! Group commit: many writers wait for one fsync instead of each paying for their own.
+//! Group commit: many writers wait for one fsync instead of each paying for their own; and group
+//! admission: many admissions share one sled transaction.
 
-use super::StoreError;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{Mutex, watch};
+use super::jobs::{Admission, AdmissionRequest};
+use super::{Store, StoreError};
+use crate::domain::{EventId, Job};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tokio::sync::{Mutex, Notify, oneshot, watch};
 
 pub(super) struct GroupCommit {
     db: sled::Db,
@@ -12,7 +15,18 @@ pub(super) struct GroupCommit {
     completed: watch::Sender<u64>,
     /// Held by the one caller currently flushing on behalf of everyone.
     flushing: Mutex<()>,
+    /// Admissions waiting for the next shared transaction.
+    pending: std::sync::Mutex<Vec<Pending>>,
+    /// Set while one caller admits on behalf of everyone.
+    admitting: AtomicBool,
+    /// Told when that caller is done.
+    admitted: Notify,
 }
+
+type Pending = (
+    AdmissionRequest,
+    oneshot::Sender<Result<Admission, StoreError>>,
+);
 
 impl GroupCommit {
     pub(super) fn new(db: sled::Db) -> Self {
@@ -21,6 +35,9 @@ impl GroupCommit {
             requested: AtomicU64::new(0),
             completed: watch::Sender::new(0),
             flushing: Mutex::new(()),
+            pending: std::sync::Mutex::new(Vec::new()),
+            admitting: AtomicBool::new(false),
+            admitted: Notify::new(),
         }
     }
 
@@ -47,5 +64,147 @@ impl GroupCommit {
             }
             done.changed().await.map_err(|_| StoreError::Closed)?;
         }
+    }
+}
+
+impl Store {
+    /// [`Store::admit`] for the request path: concurrent admissions share one sled transaction.
+    ///
+    /// sled writes and syncs its log twice for every transaction, however small, which made
+    /// admission the costliest part of acknowledging an event. Here the first caller lets the
+    /// requests that are ready to run queue theirs (one pass of the scheduler), then admits them
+    /// all in one transaction, in arrival order, with the same checks as `admit`.
+    pub async fn admit_batched(
+        &self,
+        event_id: Option<&EventId>,
+        job: Job,
+        only_in_known_thread: bool,
+    ) -> Result<Admission, StoreError> {
+        let request = self.prepare_admission(event_id, job, only_in_known_thread)?;
+        let (tx, mut rx) = oneshot::channel();
+        let batch = &self.inner.commit;
+        batch
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((request, tx));
+        loop {
+            let done = batch.admitted.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if batch
+                .admitting
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                tokio::task::yield_now().await;
+                let queued =
+                    std::mem::take(&mut *batch.pending.lock().unwrap_or_else(|e| e.into_inner()));
+                if !queued.is_empty() {
+                    let (requests, replies): (Vec<_>, Vec<_>) = queued.into_iter().unzip();
+                    match self.admit_all(&requests) {
+                        Ok(admissions) => {
+                            for (reply, admission) in replies.into_iter().zip(admissions) {
+                                let _ = reply.send(Ok(admission));
+                            }
+                        }
+                        Err(error) => {
+                            for reply in replies {
+                                // Only sled's errors reach here; each caller gets its copy.
+                                let copy = match &error {
+                                    StoreError::Engine(e) => StoreError::Engine(e.clone()),
+                                    _ => StoreError::Closed,
+                                };
+                                let _ = reply.send(Err(copy));
+                            }
+                        }
+                    }
+                }
+                batch.admitting.store(false, Ordering::Release);
+                batch.admitted.notify_waiters();
+            }
+            tokio::select! {
+                result = &mut rx => return result.map_err(|_| StoreError::Closed)?,
+                () = &mut done => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::StoreSettings;
+    use super::*;
+    use crate::domain::{
+        ChannelId, ChannelKind, Converse, MessageTs, TeamId, ThreadKey, ThreadTs, UserId,
+    };
+
+    fn mention(root: &str, ts: &str) -> Job {
+        Job::Converse(Converse {
+            thread: ThreadKey {
+                team: TeamId::parse("T0ACME").unwrap(),
+                channel: ChannelId::parse("C0SALES").unwrap(),
+                thread_ts: ThreadTs::parse(root).unwrap(),
+            },
+            message_ts: MessageTs::parse(ts).unwrap(),
+            user: UserId::parse("U0REP").unwrap(),
+            text: "hello".into(),
+            channel_kind: ChannelKind::Channel,
+            progress: Default::default(),
+        })
+    }
+
+    async fn admit_concurrently(store: &Store) -> Vec<(usize, Admission)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        // 60 distinct messages, each delivered three times: twice under one event id (a Slack
+        // retry), once under another (the `message` twin of an `app_mention`).
+        for i in 0..180usize {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let message = i % 60;
+                let id = if i < 120 {
+                    format!("Ev{message}")
+                } else {
+                    format!("EvTwin{message}")
+                };
+                let event = EventId::parse(&id).unwrap();
+                let job = mention(&format!("{message}.1"), &format!("{message}.2"));
+                let admission = store.admit_batched(Some(&event), job, false).await.unwrap();
+                store.durable().await.unwrap();
+                (message, admission)
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            all.push(done.unwrap());
+        }
+        all
+    }
+
+    fn check(store: &Store, all: &[(usize, Admission)]) {
+        let mut accepted = vec![0; 60];
+        for (message, admission) in all {
+            if matches!(admission, Admission::Accepted(_)) {
+                accepted[*message] += 1;
+            }
+        }
+        assert!(accepted.iter().all(|&n| n == 1), "{accepted:?}");
+        assert_eq!(store.job_count(), 60);
+    }
+
+    #[tokio::test]
+    async fn batched_admissions_admit_each_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let all = admit_concurrently(&store).await;
+        check(&store, &all);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn batched_admissions_from_many_threads_admit_each_message_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let all = admit_concurrently(&store).await;
+        check(&store, &all);
     }
 }

@@ -4,7 +4,7 @@ use super::threads::ThreadState;
 use super::{Store, StoreError, now_ms};
 use crate::domain::{EventId, Job, JobId, JobRecord};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 /// What became of a request to queue work.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,18 @@ impl Store {
         job: Job,
         only_in_known_thread: bool,
     ) -> Result<Admission, StoreError> {
+        let request = self.prepare_admission(event_id, job, only_in_known_thread)?;
+        let mut admitted = self.admit_all(std::slice::from_ref(&request))?;
+        Ok(admitted.pop().unwrap_or(Admission::Duplicate))
+    }
+
+    /// Everything an admission writes, computed before the transaction.
+    pub(super) fn prepare_admission(
+        &self,
+        event_id: Option<&EventId>,
+        job: Job,
+        only_in_known_thread: bool,
+    ) -> Result<AdmissionRequest, StoreError> {
         let now = now_ms();
         let event_key = event_id.map(|id| format!("ev:{id}"));
         let message_key = message_key(&job);
@@ -43,41 +55,33 @@ impl Store {
             enqueued_ms: now,
         };
         let encoded = serde_json::to_vec(&record).map_err(StoreError::Corrupt)?;
-        let stamp = now.to_be_bytes();
+        Ok(AdmissionRequest {
+            event_key,
+            message_key,
+            thread_key,
+            only_in_known_thread,
+            stamp: now.to_be_bytes(),
+            record,
+            encoded,
+        })
+    }
+
+    /// Admits `requests` in one transaction, in order (a later one sees the earlier ones' writes,
+    /// so duplicates within the batch are caught too): one sled transaction costs two log writes,
+    /// whatever its size.
+    pub(super) fn admit_all(
+        &self,
+        requests: &[AdmissionRequest],
+    ) -> Result<Vec<Admission>, StoreError> {
         let started = ThreadState::Started.encode();
         let inner = &self.inner;
-
         let outcome =
             (&inner.seen, &inner.jobs, &inner.threads).transaction(|(seen, jobs, threads)| {
-                if let Some(key) = &event_key {
-                    if seen.get(key.as_bytes())?.is_some() {
-                        return Ok(Admission::Duplicate);
-                    }
+                let mut admitted = Vec::with_capacity(requests.len());
+                for request in requests {
+                    admitted.push(admit_one(seen, jobs, threads, request, &started)?);
                 }
-                if let Some(key) = &message_key {
-                    if seen.get(key.as_bytes())?.is_some() {
-                        if let Some(key) = &event_key {
-                            seen.insert(key.as_bytes(), &stamp)?;
-                        }
-                        return Ok(Admission::Duplicate);
-                    }
-                }
-                if let Some(key) = &thread_key {
-                    let known = threads.get(key.as_bytes())?.is_some();
-                    if only_in_known_thread && !known {
-                        return Ok(Admission::NotOurThread);
-                    }
-                    if !known {
-                        threads.insert(key.as_bytes(), started.as_slice())?;
-                    }
-                }
-                for key in event_key.iter().chain(&message_key) {
-                    seen.insert(key.as_bytes(), &stamp)?;
-                }
-                jobs.insert(&record.id.get().to_be_bytes(), encoded.as_slice())?;
-                Ok::<_, ConflictableTransactionError<()>>(Admission::Accepted(Box::new(
-                    record.clone(),
-                )))
+                Ok::<_, ConflictableTransactionError<()>>(admitted)
             });
         outcome.map_err(|e| match e {
             TransactionError::Storage(e) => StoreError::Engine(e),
@@ -148,6 +152,57 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// One admission, ready to be written.
+pub(super) struct AdmissionRequest {
+    event_key: Option<String>,
+    message_key: Option<String>,
+    thread_key: Option<String>,
+    only_in_known_thread: bool,
+    stamp: [u8; 8],
+    record: JobRecord,
+    encoded: Vec<u8>,
+}
+
+fn admit_one(
+    seen: &TransactionalTree,
+    jobs: &TransactionalTree,
+    threads: &TransactionalTree,
+    request: &AdmissionRequest,
+    started: &[u8],
+) -> Result<Admission, ConflictableTransactionError<()>> {
+    let stamp = &request.stamp;
+    if let Some(key) = &request.event_key {
+        if seen.get(key.as_bytes())?.is_some() {
+            return Ok(Admission::Duplicate);
+        }
+    }
+    if let Some(key) = &request.message_key {
+        if seen.get(key.as_bytes())?.is_some() {
+            if let Some(key) = &request.event_key {
+                seen.insert(key.as_bytes(), stamp)?;
+            }
+            return Ok(Admission::Duplicate);
+        }
+    }
+    if let Some(key) = &request.thread_key {
+        let known = threads.get(key.as_bytes())?.is_some();
+        if request.only_in_known_thread && !known {
+            return Ok(Admission::NotOurThread);
+        }
+        if !known {
+            threads.insert(key.as_bytes(), started)?;
+        }
+    }
+    for key in request.event_key.iter().chain(&request.message_key) {
+        seen.insert(key.as_bytes(), stamp)?;
+    }
+    jobs.insert(
+        &request.record.id.get().to_be_bytes(),
+        request.encoded.as_slice(),
+    )?;
+    Ok(Admission::Accepted(Box::new(request.record.clone())))
 }
 
 /// The Slack message a job answers, if it answers one.
