@@ -9,9 +9,9 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     let Job::ApprovalNotice(job) = &record.job else {
         return Outcome::Done;
     };
-    let span =
-        tracing::info_span!("approval_notice", id = %record.id, task = %job.task, user = %job.user);
-    let _enter = span.enter();
+    // The worker runs each job inside a span with its id; an entered guard must not live across
+    // `.await`, so this job's own fields go on an event instead.
+    tracing::debug!(id = %record.id, task = %job.task, user = %job.user, "approval_notice");
     let message = notice(&job.reason);
 
     // The click's response_url first: it reaches the clicker even where the bot can't post.

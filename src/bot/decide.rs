@@ -18,9 +18,10 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         return Outcome::Done;
     };
     let job = job.clone();
-    let span = tracing::info_span!("decide", id = %record.id, task = %job.task,
-        verdict = ?job.decision.verdict, by = %job.decision.by);
-    let _enter = span.enter();
+    // The worker runs each job inside a span with its id; an entered guard must not live across
+    // `.await`, so this job's own fields go on an event instead.
+    tracing::debug!(id = %record.id, task = %job.task,
+        verdict = ?job.decision.verdict, by = %job.decision.by, "decide");
 
     let result = match &job.progress.result {
         Some(result) => result.clone(),

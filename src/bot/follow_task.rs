@@ -18,9 +18,9 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         return Outcome::Done;
     };
     let mut job = job.clone();
-    let span =
-        tracing::info_span!("follow_task", id = %record.id, task = %job.task, round = job.rounds);
-    let _enter = span.enter();
+    // The worker runs each job inside a span with its id; an entered guard must not live across
+    // `.await`, so this job's own fields go on an event instead.
+    tracing::debug!(id = %record.id, task = %job.task, round = job.rounds, "follow_task");
     let approval = match deps.store.approval(&job.task) {
         Ok(Some(approval)) => approval,
         Ok(None) => return Outcome::Done,

@@ -17,8 +17,9 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     let Job::ListTasks(job) = &record.job else {
         return Outcome::Done;
     };
-    let span = tracing::info_span!("list_tasks", id = %record.id, user = %job.user, channel = %job.channel);
-    let _enter = span.enter();
+    // The worker runs each job inside a span with its id; an entered guard must not live across
+    // `.await`, so this job's own fields go on an event instead.
+    tracing::debug!(id = %record.id, user = %job.user, channel = %job.channel, "list_tasks");
     let message = match pending(deps, job).await {
         Ok(approvals) => listing(None, &approvals),
         Err(error) => {
