@@ -342,12 +342,21 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     );
     row(
         &mut md,
-        "noise: other processes' share of the SUT's core during 500 / 2,000 / peak; steal on core 0 / 1 at the peak",
+        "noise: other processes' share of the SUT's core / of the load generator's core during 500, 2,000, peak; steal on core 0 / 1 at the peak",
         &|s| {
             let foreign = |name: &str| {
-                phase(s, name)
-                    .and_then(|p| num(&p["sut_core_foreign_pct"]))
-                    .map_or("–".into(), |x| format!("{x:.0} %"))
+                phase(s, name).map_or("–".into(), |p| {
+                    let sut = num(&p["sut_core_foreign_pct"]).unwrap_or(0.0);
+                    // The load generator's core is the other one (bench/run's pinning).
+                    let elapsed = num(&p["load"]["elapsed_s"]).unwrap_or(1.0).max(1e-9);
+                    let own = num(&p["bench_cpu_s_load"]).unwrap_or(0.0) / elapsed * 100.0;
+                    let load_core = p["cores_during_load"]
+                        .as_array()
+                        .and_then(|cores| cores.get(1))
+                        .and_then(|c| num(&c["busy_pct"]))
+                        .map_or(0.0, |busy| (busy - own).max(0.0));
+                    format!("{sut:.0} / {load_core:.0} %")
+                })
             };
             let steal = phase(s, "peak")
                 .and_then(|p| p["cores_during_load"].as_array())
@@ -360,7 +369,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
                 })
                 .unwrap_or_default();
             format!(
-                "{} / {} / {}; {}",
+                "{}, {}, {}; {}",
                 foreign("rate:500"),
                 foreign("rate:2000"),
                 foreign("peak"),
