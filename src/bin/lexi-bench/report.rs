@@ -452,7 +452,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
             let restart = &store["process_restart"];
             let _ = writeln!(
                 md,
-                "| {} MiB | {} /s (final fsync {} s) | {} / {} / {} µs | {} µs | {} µs | {} s | {} | {} | {} MiB |",
+                "| {} MiB | {} /s (final flush {} s) | {} / {} / {} µs | {} µs | {} µs | {} s | {} | {} | {} MiB |",
                 f(num(&store["cache_mib"]), 0),
                 f(num(&store["insert_per_s"]), 0),
                 f(num(&store["final_flush_s"]), 2),
