@@ -63,6 +63,26 @@ impl Deps {
         self
     }
 
+    /// What a Slack failure means for a job: try again if it may help and attempts are left,
+    /// else log it and give up (the user-facing work is best effort at that point).
+    fn after_slack(
+        &self,
+        attempts: u32,
+        result: Result<(), crate::slack::SlackError>,
+        what: &str,
+    ) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Done,
+            Err(error) if error.is_retryable() && self.retry.may_retry(attempts) => {
+                Outcome::RetryAfter(self.retry.delay(attempts, error.retry_after()))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "{what}");
+                Outcome::Done
+            }
+        }
+    }
+
     /// Logs a refused LeadLex key as an error the first time, as a warning after that.
     fn report_key_refused(&self, error: &crate::leadlex::LeadLexError) {
         if self.key_refused_reported.swap(true, Ordering::Relaxed) {

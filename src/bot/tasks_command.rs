@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::leadlex::{LeadLexError, LeadLexErrorKind};
 use crate::slack::approval_blocks::{ephemeral_text, listing};
-use crate::slack::{OutgoingMessage, Response, ResponseType};
+use crate::slack::{OutgoingMessage, PrivateRecipient};
 use crate::store::now_ms;
 
 pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
@@ -36,32 +36,14 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
             ephemeral_text(&approval_messages::cannot_list(&error))
         }
     };
-    let response = Response {
-        message,
-        response_type: ResponseType::Ephemeral,
-        replace_original: false,
-        thread_ts: None,
+    let to = PrivateRecipient {
+        response_url: Some(&job.response_url),
+        channel: Some(&job.channel),
+        user: &job.user,
+        thread: None,
     };
-    let answered = match deps.slack.respond(&job.response_url, &response).await {
-        // Expired or used up (30 minutes, 5 uses; say the job waited out a restart).
-        Err(error) if !error.is_retryable() => {
-            tracing::info!(%error, "response_url refused; posting ephemerally");
-            deps.slack
-                .post_ephemeral(&job.channel, &job.user, None, &response.message)
-                .await
-        }
-        other => other,
-    };
-    match answered {
-        Ok(()) => Outcome::Done,
-        Err(error) if error.is_retryable() && deps.retry.may_retry(record.attempts) => {
-            Outcome::RetryAfter(deps.retry.delay(record.attempts, error.retry_after()))
-        }
-        Err(error) => {
-            tracing::warn!(%error, "cannot answer /lexi tasks");
-            Outcome::Done
-        }
-    }
+    let told = deps.slack.tell_privately(&to, &message).await;
+    deps.after_slack(record.attempts, told, "cannot answer /lexi tasks")
 }
 
 /// The listing that replaces one a task was just decided from: that task first, then what is

@@ -9,6 +9,7 @@ pub mod feedback_blocks;
 pub mod followup_blocks;
 pub mod markup;
 pub mod mrkdwn;
+pub mod private_message;
 pub mod render;
 pub mod response_url;
 pub mod split;
@@ -17,5 +18,6 @@ pub mod verify;
 pub mod web_api;
 
 pub use error::{SlackError, SlackErrorKind};
+pub use private_message::PrivateRecipient;
 pub use response_url::ResponseUrlPolicy;
 pub use web_api::{BotIdentity, OutgoingMessage, Response, ResponseType, WebApi};
