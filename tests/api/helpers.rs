@@ -165,6 +165,21 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// POSTs a request with a made-up signature, as a forger would; returns the status.
+    pub async fn post_forged(&self) -> u16 {
+        self.http
+            .post(self.url("/slack/events"))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", now().to_string())
+            .header("x-slack-signature", "v0=00")
+            .body("{}")
+            .send()
+            .await
+            .expect("bot answers")
+            .status()
+            .as_u16()
+    }
+
     /// POSTs a body to /slack/events signed now with the app's secret.
     pub async fn post_signed(&self, content_type: &str, body: &str) -> reqwest::Response {
         self.post_signed_with(content_type, body, &[]).await

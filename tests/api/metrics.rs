@@ -15,16 +15,7 @@ async fn a_scrape_after_a_conversation_counts_requests_jobs_and_calls() {
     app.send_event(&mention("Ev1", "1700000001.000100", None, "hello"))
         .await;
     app.bot_replies(CHANNEL, "1700000001.000100", 1).await;
-    let refused = reqwest::Client::new()
-        .post(app.url("/slack/events"))
-        .header("content-type", "application/json")
-        .header("x-slack-request-timestamp", now().to_string())
-        .header("x-slack-signature", "v0=00")
-        .body("{}")
-        .send()
-        .await
-        .expect("bot answers");
-    assert_eq!(refused.status(), 401);
+    assert_eq!(app.post_forged().await, 401);
 
     // The job is settled just after its last Slack call: scrape until the worker has counted it.
     let deadline = tokio::time::Instant::now() + DEADLINE;
