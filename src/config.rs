@@ -24,8 +24,8 @@ pub struct Config {
     /// Slack users who may approve any Lexi task, besides the one who asked.
     pub approvers: Vec<UserId>,
     pub log_format: LogFormat,
-    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default off until a
-    /// crash between `chat.startStream` and recording its ts can no longer leave partial text).
+    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default on; a
+    /// workspace without Slack's agent features gets the plain reply, as does any stream error).
     pub streaming: bool,
     pub tuning: Tuning,
 }
@@ -71,6 +71,9 @@ pub struct Tuning {
     pub stream_flush_chars: usize,
     /// …or once this long has passed since the last append, whichever comes first.
     pub stream_flush_interval: Duration,
+    /// How long Lexi may take before the "working on it" placeholder goes up (zero: before
+    /// asking). Answers quicker than this arrive as one message, without a placeholder.
+    pub placeholder_after: Duration,
 }
 
 impl Default for Tuning {
@@ -95,6 +98,7 @@ impl Default for Tuning {
             // chat.appendStream is Tier 4 (100+/min): ~1 call a second per stream stays well within it.
             stream_flush_chars: 256,
             stream_flush_interval: Duration::from_millis(800),
+            placeholder_after: crate::bot::DEFAULT_PLACEHOLDER_AFTER,
         }
     }
 }
@@ -188,8 +192,8 @@ impl Config {
             }),
         };
         let streaming = match get("LEXI_STREAMING").as_deref() {
-            Some("on") => true,
-            None | Some("off") => false,
+            None | Some("on") => true,
+            Some("off") => false,
             Some(other) => {
                 problems.push(format!("LEXI_STREAMING `{other}` must be `on` or `off`"));
                 false
