@@ -17,6 +17,7 @@ mod hostile;
 mod lexi_command;
 mod metrics;
 mod secrets;
+mod socket_mode;
 mod streaming;
 mod tasks_command;
 mod verification;
