@@ -77,6 +77,7 @@ impl SocketMode {
         let mut cause: Cause = "start";
         // Opening can take up to the Slack timeout twice over: a stop cuts it short.
         let mut stop_opening = stop.clone();
+        tracing::info!("Socket Mode is on: connecting to Slack");
         loop {
             links.retiring.retain(|c| !c.is_finished());
             tokio::select! {
@@ -89,9 +90,19 @@ impl SocketMode {
                         () = stopped(&mut stop_opening) => break,
                     };
                     match opened {
-                        Ok(connection) => links.pending = Some(connection),
+                        Ok(connection) => {
+                            links.pending = Some(connection);
+                            links.hello_by = Some(Instant::now() + self.timeout);
+                        }
                         Err(wait) => due = Some(Instant::now() + wait),
                     }
+                }
+                () = sleep_until(links.hello_by), if links.pending.is_some() => {
+                    // A socket that never says hello would otherwise block every reconnect.
+                    links.pending = None;
+                    let wait = self.backoff.next_delay();
+                    tracing::warn!("Slack sent no hello on a new Socket Mode connection; retrying in {wait:?}");
+                    due = Some(Instant::now() + wait);
                 }
                 Some((id, event)) = events.recv() => {
                     self.on_event(&mut links, id, event, &mut due, &mut cause);
@@ -270,6 +281,8 @@ struct Links {
     opened: u64,
     /// Connections greeted so far; every one after the first is a reconnect.
     greeted: u64,
+    /// When the pending connection must have been greeted by.
+    hello_by: Option<Instant>,
 }
 
 impl Links {

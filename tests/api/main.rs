@@ -18,6 +18,7 @@ mod lexi_command;
 mod metrics;
 mod secrets;
 mod socket_mode;
+mod socket_reconnect;
 mod streaming;
 mod tasks_command;
 mod verification;

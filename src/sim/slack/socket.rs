@@ -37,6 +37,8 @@ struct Inner {
     next_envelope: u64,
     /// `approximate_connection_time` in the hello, seconds.
     connection_time: u64,
+    /// Whether new connections are left without a hello (a broken Slack host might be).
+    silent: bool,
 }
 
 struct Link {
@@ -100,6 +102,11 @@ impl FakeSocket {
     /// The `approximate_connection_time` (seconds) later hellos announce (default 3600).
     pub fn set_connection_time(&self, seconds: u64) {
         self.inner().connection_time = seconds;
+    }
+
+    /// Whether later connections get their `hello` (default yes).
+    pub fn set_greeting(&self, greet: bool) {
+        self.inner().silent = !greet;
     }
 
     /// Sends an envelope of `kind` (`events_api`, `slash_commands`, `interactive`) carrying
@@ -231,7 +238,7 @@ impl FakeSocket {
 
     async fn serve(self, mut socket: WebSocket) {
         let (outbox, mut commands) = mpsc::unbounded_channel();
-        let (index, hello) = {
+        let (index, hello, silent) = {
             let mut inner = self.inner();
             inner.links.push(Link { outbox, open: true });
             let open = inner.links.iter().filter(|l| l.open).count();
@@ -241,13 +248,16 @@ impl FakeSocket {
                 "debug_info": {"host": "applink-sim", "build_number": 1,
                                "approximate_connection_time": inner.connection_time},
             });
-            inner.hellos.push(hello.clone());
-            (inner.links.len() - 1, hello)
+            if !inner.silent {
+                inner.hellos.push(hello.clone());
+            }
+            (inner.links.len() - 1, hello, inner.silent)
         };
-        if socket
-            .send(Message::Text(hello.to_string().into()))
-            .await
-            .is_ok()
+        if silent
+            || socket
+                .send(Message::Text(hello.to_string().into()))
+                .await
+                .is_ok()
         {
             self.changed();
             loop {
