@@ -3,8 +3,8 @@
 use super::frame::{self, Envelope, EnvelopeKind};
 use crate::http::{AppState, Inbound, Transport, dispatch};
 use crate::metrics::SOCKET_ENVELOPES;
-use axum::http::header;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 /// Largest handler answer copied into an ack (a slash command's message is a few KiB).
 const MAX_ACK_PAYLOAD: usize = 64 * 1024;
@@ -35,11 +35,20 @@ pub(super) async fn deliver(state: &AppState, envelope: &Envelope) -> Outcome {
         EnvelopeKind::SlashCommands => Inbound::CommandJson(body.as_bytes()),
         EnvelopeKind::Interactive => Inbound::Interaction(&body),
     };
-    let response = dispatch(state, inbound, Transport::Socket).await;
+    // The same bound HTTP's timeout layer puts on a request: past it, Slack has retried anyway.
+    let dispatched = tokio::time::timeout(
+        state.request_timeout,
+        dispatch(state, inbound, Transport::Socket),
+    );
+    let response = match dispatched.await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    };
     let status = response.status();
-    if status.is_server_error() {
-        // The store failed or the queue is full: the work is not on disk. Over HTTP the 5xx makes
-        // Slack retry; over a socket the only way to get a retry is to leave the envelope unacked.
+    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+        // The store failed, the queue is full or storing took too long: the work may not be on
+        // disk. Over HTTP the 5xx (or 408) makes Slack retry; over a socket the only way to get
+        // a retry is to leave the envelope unacked.
         tracing::warn!(
             kind = envelope.kind.as_str(),
             status = status.as_u16(),
