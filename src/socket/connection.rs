@@ -239,3 +239,28 @@ async fn sleep_until(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `wss://` goes through rustls (ring, webpki roots): building its client must not panic, and
+    /// a peer that is not TLS is a handshake error like any other.
+    #[tokio::test]
+    async fn a_wss_handshake_with_a_peer_that_speaks_no_tls_is_an_error_not_a_panic() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        });
+        let url = SocketUrl::new(&format!("wss://{addr}/link/?ticket=secret-ticket"));
+        let error = connect(&url, 1024 * 1024, Duration::from_secs(5))
+            .await
+            .expect_err("not TLS");
+        assert!(matches!(error, ConnectError::Handshake(_)), "{error}");
+        assert!(!error.to_string().contains("secret-ticket"), "{error}");
+        peer.await.unwrap();
+    }
+}

@@ -10,6 +10,11 @@ use std::time::Duration;
 pub struct SocketUrl(SecretString);
 
 impl SocketUrl {
+    #[cfg(test)]
+    pub(super) fn new(url: &str) -> Self {
+        Self(SecretString::from(url))
+    }
+
     pub(super) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
