@@ -14,7 +14,10 @@ pub const DEFAULT_TASK_FOLLOW_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub signing_secrets: SigningSecrets,
+    /// Optional only in Socket Mode, where no request is signed (the app token opened the socket).
+    pub signing_secrets: Option<SigningSecrets>,
+    /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's payloads also arrive over Socket Mode.
+    pub slack_app_token: Option<SecretString>,
     pub slack_bot_token: SecretString,
     pub leadlex_api_key: SecretString,
     pub leadlex_api_url: String,
@@ -74,6 +77,13 @@ pub struct Tuning {
     /// How long Lexi may take before the "working on it" placeholder goes up (zero: before
     /// asking). Answers quicker than this arrive as one message, without a placeholder.
     pub placeholder_after: Duration,
+    /// Socket Mode: first wait before reconnecting after a failure; doubled (with jitter) per
+    /// failure in a row, up to `socket_backoff_max`.
+    pub socket_backoff_first: Duration,
+    pub socket_backoff_max: Duration,
+    /// Socket Mode: silence after which the bot pings Slack; a second silence this long ends the
+    /// connection (a stalled socket looks open but delivers nothing).
+    pub socket_ping_interval: Duration,
 }
 
 impl Default for Tuning {
@@ -99,6 +109,9 @@ impl Default for Tuning {
             stream_flush_chars: 256,
             stream_flush_interval: Duration::from_millis(800),
             placeholder_after: crate::bot::DEFAULT_PLACEHOLDER_AFTER,
+            socket_backoff_first: Duration::from_secs(1),
+            socket_backoff_max: Duration::from_secs(60),
+            socket_ping_interval: Duration::from_secs(10),
         }
     }
 }
@@ -124,6 +137,16 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let slack_app_token = match get("SLACK_APP_TOKEN") {
+            Some(v) if !v.starts_with("xapp-") => {
+                problems.push(
+                    "SLACK_APP_TOKEN must start with `xapp-` (Slack app → Basic Information → App-Level Tokens)"
+                        .to_owned(),
+                );
+                None
+            }
+            v => v.map(SecretString::from),
+        };
         let mut required = |name: &str, prefix: &str, what: &str| match get(name) {
             None => {
                 problems.push(format!("{name} is not set ({what})"));
@@ -135,11 +158,15 @@ impl Config {
             }
             Some(v) => Some(SecretString::from(v)),
         };
-        let signing_secret = required(
-            "SLACK_SIGNING_SECRET",
-            "",
-            "Slack app → Basic Information → Signing Secret",
-        );
+        // Socket Mode payloads are not signed: without HTTP callbacks the secret is not needed.
+        let signing_secret = match get("SLACK_SIGNING_SECRET") {
+            None if get("SLACK_APP_TOKEN").is_some() => None,
+            _ => required(
+                "SLACK_SIGNING_SECRET",
+                "",
+                "Slack app → Basic Information → Signing Secret; or set SLACK_APP_TOKEN for Socket Mode",
+            ),
+        };
         let slack_bot_token = required(
             "SLACK_BOT_TOKEN",
             "xoxb-",
@@ -208,17 +235,14 @@ impl Config {
             }
         };
 
-        match (
-            signing_secret,
-            slack_bot_token,
-            leadlex_api_key,
-            listen_addr,
-        ) {
-            (Some(current), Some(slack_bot_token), Some(leadlex_api_key), Ok(listen_addr))
+        match (slack_bot_token, leadlex_api_key, listen_addr) {
+            (Some(slack_bot_token), Some(leadlex_api_key), Ok(listen_addr))
                 if problems.is_empty() =>
             {
                 Ok(Config {
-                    signing_secrets: SigningSecrets::new(current, previous_secret),
+                    signing_secrets: signing_secret
+                        .map(|current| SigningSecrets::new(current, previous_secret)),
+                    slack_app_token,
                     slack_bot_token,
                     leadlex_api_key,
                     leadlex_api_url,
@@ -361,6 +385,45 @@ mod tests {
             let err = config(&vars).unwrap_err().to_string();
             assert!(err.contains("LEXI_TASK_FOLLOW_LIMIT"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn an_app_token_turns_socket_mode_on_and_makes_the_signing_secret_optional() {
+        let socket_only = [
+            ("SLACK_APP_TOKEN", "xapp-1-A0LEXI-secret"),
+            ("SLACK_BOT_TOKEN", "xoxb-123-secret"),
+            ("LEADLEX_API_KEY", "wbk_live_secret"),
+        ];
+        let c = config(&socket_only).unwrap();
+        assert!(c.signing_secrets.is_none());
+        assert!(c.slack_app_token.is_some());
+        assert!(!format!("{c:?}").contains("xapp-1-A0LEXI-secret"));
+
+        let mut both = MINIMAL.to_vec();
+        both.push(("SLACK_APP_TOKEN", "xapp-1-A0LEXI-secret"));
+        let c = config(&both).unwrap();
+        assert!(c.signing_secrets.is_some() && c.slack_app_token.is_some());
+        assert!(config(MINIMAL).unwrap().slack_app_token.is_none());
+    }
+
+    #[test]
+    fn an_app_token_of_the_wrong_kind_is_one_clear_problem() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_APP_TOKEN", "xoxb-123-secret"));
+        let err = config(&vars).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0].contains("SLACK_APP_TOKEN must start with `xapp-`"),
+            "{err}"
+        );
+
+        let err = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("LEADLEX_API_KEY", "wbk_1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SLACK_SIGNING_SECRET is not set") && err.contains("SLACK_APP_TOKEN"),
+            "names both ways to receive Slack's payloads: {err}"
+        );
     }
 
     #[test]

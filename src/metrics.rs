@@ -75,6 +75,21 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         Kind::Gauge,
         "LeadLex calls remaining in the rate-limit window, as last reported (X-RateLimit-Remaining).",
     ),
+    (
+        SOCKET_ENVELOPES,
+        Kind::Counter,
+        "Socket Mode frames by outcome: acked, withheld (not acknowledged so Slack delivers again), unreadable (ignored).",
+    ),
+    (
+        SOCKET_RECONNECTS,
+        Kind::Counter,
+        "Socket Mode connections opened after the first, by reason (refresh_requested, warning, expiring, closed, failed, ...).",
+    ),
+    (
+        SOCKET_CONNECTED,
+        Kind::Gauge,
+        "1 while a Socket Mode connection is open and greeted, else 0.",
+    ),
 ];
 
 pub const REQUESTS: &str = "lexi_slack_requests_total";
@@ -88,6 +103,9 @@ pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";
 pub const SLACK_LATENCY: &str = "lexi_slack_api_request_duration_seconds";
 pub const CREDITS: &str = "lexi_leadlex_credits_remaining";
 pub const RATE_LIMIT: &str = "lexi_leadlex_rate_limit_remaining";
+pub const SOCKET_ENVELOPES: &str = "lexi_slack_socket_envelopes_total";
+pub const SOCKET_RECONNECTS: &str = "lexi_slack_socket_reconnects_total";
+pub const SOCKET_CONNECTED: &str = "lexi_slack_socket_connected";
 
 #[derive(Default)]
 struct Histogram {

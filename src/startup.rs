@@ -6,6 +6,7 @@ use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
 use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
+use crate::socket::SocketMode;
 use crate::store::{Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
 use anyhow::Context;
@@ -24,6 +25,8 @@ pub struct Application {
     store: Store,
     handle: WorkerHandle,
     seen_retention: Duration,
+    /// Set when `SLACK_APP_TOKEN` is: Slack's payloads also arrive over a WebSocket.
+    socket: Option<SocketMode>,
 }
 
 impl Application {
@@ -80,7 +83,8 @@ impl Application {
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let worker = worker.with_metrics(metrics.clone());
-        let router = http::router(AppState {
+        let (socket_connected, socket_status) = watch::channel(false);
+        let state = AppState {
             secrets: config.signing_secrets.clone(),
             store: store.clone(),
             worker: handle.clone(),
@@ -91,7 +95,16 @@ impl Application {
             response_urls: ResponseUrlPolicy::new(&config.slack_api_url),
             approvers: config.approvers.clone().into(),
             metrics: metrics.clone(),
-        });
+            socket_connected: config.slack_app_token.is_some().then_some(socket_status),
+        };
+        let socket = match &config.slack_app_token {
+            Some(token) => Some(
+                SocketMode::new(state.clone(), &config, token.clone(), socket_connected)
+                    .context("cannot build the Socket Mode client")?,
+            ),
+            None => None,
+        };
+        let router = http::router(state);
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
@@ -102,6 +115,7 @@ impl Application {
             store,
             handle,
             seen_retention: tuning.seen_retention,
+            socket,
         })
     }
 
@@ -133,10 +147,22 @@ impl Application {
             self.seen_retention,
             stop_rx,
         )));
+        // Socket Mode stops taking envelopes when HTTP stops taking requests, before the worker stops.
+        let (closing_tx, closing_rx) = watch::channel(false);
+        let socket = self
+            .socket
+            .map(|socket| AbortOnDrop(tokio::spawn(socket.run(closing_rx))));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        };
         tracing::info!(addr = %self.listener.local_addr()?, "lexi-slack is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        if let Some(mut socket) = socket {
+            let _ = (&mut socket.0).await;
+        }
         tracing::info!("stopped accepting requests; finishing running jobs");
         let _ = stop_tx.send(true);
         let _ = (&mut worker.0).await;

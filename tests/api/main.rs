@@ -19,6 +19,8 @@ mod lexi_command;
 mod metrics;
 mod placeholder;
 mod secrets;
+mod socket_mode;
+mod socket_reconnect;
 mod streaming;
 mod tasks_command;
 mod verification;
