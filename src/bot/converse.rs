@@ -221,6 +221,8 @@ impl Step<'_> {
             None => None,
         };
         let (mut parts, mut card_at) = with_card(render::answer(&answer.text), approval.as_ref());
+        // Not on the mrkdwn fallback below: a surface refusing one new block may refuse these.
+        crate::slack::feedback_blocks::attach(&mut parts);
         let mut fallen_back = false;
         let mut index = job.progress.parts_posted as usize;
         while index < parts.len() {

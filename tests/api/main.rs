@@ -1,6 +1,7 @@
 //! One integration-test binary: the real router on a port, real sled in a temp dir, simulated
 //! Slack and LeadLex over loopback HTTP, signed requests in, assertions on what the fakes saw.
 
+mod agent_surface;
 mod approval_follow;
 mod approvals;
 mod check;
