@@ -71,6 +71,11 @@ pub struct Tuning {
     pub stream_flush_chars: usize,
     /// …or once this long has passed since the last append, whichever comes first.
     pub stream_flush_interval: Duration,
+    /// Lexi's answer stream is given up as stalled after this long without a byte (it then
+    /// falls back to the plain reply); `leadlex_timeout` would cut off a long answer still flowing.
+    pub leadlex_stream_idle_timeout: Duration,
+    /// …and after this long in all, however steadily it flows.
+    pub leadlex_stream_max_duration: Duration,
 }
 
 impl Default for Tuning {
@@ -95,6 +100,8 @@ impl Default for Tuning {
             // chat.appendStream is Tier 4 (100+/min): ~1 call a second per stream stays well within it.
             stream_flush_chars: 256,
             stream_flush_interval: Duration::from_millis(800),
+            leadlex_stream_idle_timeout: Duration::from_secs(60),
+            leadlex_stream_max_duration: Duration::from_secs(10 * 60),
         }
     }
 }

@@ -76,6 +76,16 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         "LeadLex calls remaining in the rate-limit window, as last reported (X-RateLimit-Remaining).",
     ),
     (
+        LEADLEX_STREAMS,
+        Kind::Counter,
+        "Lexi answer streams by how they ended: completed, idle_timeout (nothing arrived for too long), too_long (over the overall cap), broken, abandoned.",
+    ),
+    (
+        LEADLEX_STREAM_DURATION,
+        Kind::Histogram,
+        "Seconds from opening a Lexi answer stream to its end, by outcome.",
+    ),
+    (
         FEEDBACK_CLICKS,
         Kind::Counter,
         "Feedback on Lexi's answers by value (positive, negative); a repeated click is not counted.",
@@ -93,6 +103,8 @@ pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";
 pub const SLACK_LATENCY: &str = "lexi_slack_api_request_duration_seconds";
 pub const CREDITS: &str = "lexi_leadlex_credits_remaining";
 pub const RATE_LIMIT: &str = "lexi_leadlex_rate_limit_remaining";
+pub const LEADLEX_STREAMS: &str = "lexi_leadlex_streams_total";
+pub const LEADLEX_STREAM_DURATION: &str = "lexi_leadlex_stream_duration_seconds";
 pub const FEEDBACK_CLICKS: &str = "lexi_feedback_clicks_total";
 
 #[derive(Default)]

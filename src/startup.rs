@@ -3,7 +3,7 @@
 use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
-use crate::leadlex::LeadLexClient;
+use crate::leadlex::{LeadLexClient, StreamLimits};
 use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::store::{Store, StoreSettings};
@@ -53,7 +53,11 @@ impl Application {
             tuning.leadlex_timeout,
         )
         .context("cannot build the LeadLex client")?
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_stream_limits(StreamLimits {
+            idle: tuning.leadlex_stream_idle_timeout,
+            max: tuning.leadlex_stream_max_duration,
+        });
         let retry = RetryPolicy {
             max_attempts: tuning.max_attempts,
             base_delay: tuning.retry_base_delay,
