@@ -76,6 +76,8 @@ pub struct Tuning {
     pub leadlex_stream_idle_timeout: Duration,
     /// …and after this long in all, however steadily it flows.
     pub leadlex_stream_max_duration: Duration,
+    /// A rep's DM is offered suggested prompts at most once in this long.
+    pub suggested_prompts_every: Duration,
 }
 
 impl Default for Tuning {
@@ -102,6 +104,7 @@ impl Default for Tuning {
             stream_flush_interval: Duration::from_millis(800),
             leadlex_stream_idle_timeout: Duration::from_secs(60),
             leadlex_stream_max_duration: Duration::from_secs(10 * 60),
+            suggested_prompts_every: Duration::from_secs(24 * 60 * 60),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
-use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings};
+use crate::bot::{
+    AgentSurfaceSettings, ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings,
+};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::{LeadLexClient, StreamLimits};
@@ -79,6 +81,9 @@ impl Application {
                     enabled: config.streaming,
                     flush_chars: tuning.stream_flush_chars,
                     flush_interval: tuning.stream_flush_interval,
+                })
+                .with_agent_surface(AgentSurfaceSettings {
+                    prompts_every: tuning.suggested_prompts_every,
                 }),
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);

@@ -40,6 +40,7 @@ async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
         return step.reply_without_lexi(job, text).await;
     }
 
+    super::agent_surface::title_new_thread(deps, job).await;
     let fresh = job.progress.placeholder_ts.is_none() && job.progress.answer.is_none();
     if deps.streaming.enabled && !job.progress.streaming_off && fresh {
         match stream_answer::run(&step, job).await {

@@ -1,5 +1,6 @@
 //! What the bot does with each job: an exhaustive match from job kind to handler.
 
+mod agent_surface;
 mod approval_card;
 mod approval_messages;
 mod approval_notice;
@@ -14,6 +15,7 @@ mod retry;
 mod stream_answer;
 mod tasks_command;
 
+pub use agent_surface::AgentSurfaceSettings;
 pub use approval_settings::{ApprovalSettings, FollowPolicy};
 pub use retry::RetryPolicy;
 pub use stream_answer::StreamSettings;
@@ -34,6 +36,8 @@ pub struct Deps {
     pub approvals: ApprovalSettings,
     /// Whether and how answers are streamed into threads.
     pub streaming: StreamSettings,
+    /// Suggested prompts and thread titles in Lexi's DM.
+    pub agent_surface: AgentSurfaceSettings,
     /// Set once LeadLex has refused our key, so the operator is told loudly once, not per message.
     key_refused_reported: AtomicBool,
 }
@@ -47,6 +51,7 @@ impl Deps {
             retry,
             approvals: ApprovalSettings::default(),
             streaming: StreamSettings::default(),
+            agent_surface: AgentSurfaceSettings::default(),
             key_refused_reported: AtomicBool::new(false),
         }
     }
@@ -60,6 +65,12 @@ impl Deps {
     /// Streams answers with these settings (off unless set).
     pub fn with_streaming(mut self, streaming: StreamSettings) -> Self {
         self.streaming = streaming;
+        self
+    }
+
+    /// How often prompts are offered in the DM.
+    pub fn with_agent_surface(mut self, agent_surface: AgentSurfaceSettings) -> Self {
+        self.agent_surface = agent_surface;
         self
     }
 
@@ -122,5 +133,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
         Job::Followups(_) => followups::run(deps, record).await,
         Job::FeedbackThanks(_) => feedback::run(deps, record).await,
+        Job::SuggestPrompts(_) => agent_surface::run(deps, record).await,
     }
 }
