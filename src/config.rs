@@ -24,8 +24,8 @@ pub struct Config {
     /// Slack users who may approve any Lexi task, besides the one who asked.
     pub approvers: Vec<UserId>,
     pub log_format: LogFormat,
-    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default off until a
-    /// crash between `chat.startStream` and recording its ts can no longer leave partial text).
+    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default on; a
+    /// workspace without Slack's agent features gets the plain reply, as does any stream error).
     pub streaming: bool,
     pub tuning: Tuning,
 }
@@ -78,6 +78,9 @@ pub struct Tuning {
     pub leadlex_stream_max_duration: Duration,
     /// A rep's DM is offered suggested prompts at most once in this long.
     pub suggested_prompts_every: Duration,
+    /// How long Lexi may take before the "working on it" placeholder goes up (zero: before
+    /// asking). Answers quicker than this arrive as one message, without a placeholder.
+    pub placeholder_after: Duration,
 }
 
 impl Default for Tuning {
@@ -105,6 +108,7 @@ impl Default for Tuning {
             leadlex_stream_idle_timeout: Duration::from_secs(60),
             leadlex_stream_max_duration: Duration::from_secs(10 * 60),
             suggested_prompts_every: Duration::from_secs(24 * 60 * 60),
+            placeholder_after: crate::bot::DEFAULT_PLACEHOLDER_AFTER,
         }
     }
 }
@@ -198,8 +202,8 @@ impl Config {
             }),
         };
         let streaming = match get("LEXI_STREAMING").as_deref() {
-            Some("on") => true,
-            None | Some("off") => false,
+            None | Some("on") => true,
+            Some("off") => false,
             Some(other) => {
                 problems.push(format!("LEXI_STREAMING `{other}` must be `on` or `off`"));
                 false

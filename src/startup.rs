@@ -77,6 +77,7 @@ impl Application {
         let deps = Arc::new(
             Deps::new(slack, leadlex, store.clone(), retry)
                 .with_approvals(approvals)
+                .with_placeholder_after(tuning.placeholder_after)
                 .with_streaming(StreamSettings {
                     enabled: config.streaming,
                     flush_chars: tuning.stream_flush_chars,

@@ -5,6 +5,9 @@
 //!
 //! CI runs the small version (100 events, 10 threads, 3 kills). The full one:
 //! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_KILLS=10 cargo test --release --locked --test chaos -- --nocapture`
+//!
+//! `CHAOS_STREAMING=off` runs the non-streamed reply instead of streams (the default, `on`, is
+//! what ships); `CHAOS_LOG=info` (any `RUST_LOG` filter) shows the bots' logs.
 
 use lexi_slack::sim::{FakeLeadLex, FakeSlack, render_text};
 use lexi_slack::slack::verify::sign;
@@ -62,8 +65,20 @@ impl Bot {
             .env("LEADLEX_API_URL", &self.leadlex_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{}", self.port))
             .env("DATA_DIR", &self.dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
+            // The shipped default (streamed answers) unless CHAOS_STREAMING says otherwise.
+            .env(
+                "LEXI_STREAMING",
+                std::env::var("CHAOS_STREAMING").unwrap_or_else(|_| "on".into()),
+            )
+            .env(
+                "RUST_LOG",
+                std::env::var("CHAOS_LOG").unwrap_or_else(|_| "error".into()),
+            )
+            .stdout(if std::env::var("CHAOS_LOG").is_ok() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the bot binary starts");
@@ -190,13 +205,15 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
     let mut plan: Vec<Vec<Planned>> = Vec::new();
     let mut n = 0;
     for t in 0..threads {
-        let root = format!("17100{t:05}.000000");
+        // Older than any ts the simulated Slack hands out (it counts up from 1700000000), as a
+        // user's message is older than the bot's reply to it: the bot reads threads back by ts.
+        let root = format!("16990{t:05}.000000");
         let mut thread = Vec::new();
         for m in 0..per_thread {
             if n == events {
                 break;
             }
-            let ts = format!("17100{t:05}.{m:06}");
+            let ts = format!("16990{t:05}.{m:06}");
             let token = format!("chaos-t{t}-m{m}");
             let parent = (m > 0).then(|| root.clone());
             thread.push((format!("EvChaos{t}x{m}"), ts, parent, token));
@@ -264,7 +281,7 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
         let mut duplicated = Vec::new();
         let mut stale = 0;
         for (t, thread) in plan.iter().enumerate() {
-            let root = format!("17100{t:05}.000000");
+            let root = format!("16990{t:05}.000000");
             let replies: Vec<String> = slack
                 .thread(CHANNEL, &root)
                 .iter()
@@ -333,7 +350,9 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
     let orphans = leadlex.conversation_ids().len().saturating_sub(threads);
 
     // LeadLex calls repeated by a crash carry the same key; count them.
-    let chats = leadlex.requests_to("/v1/lexi/chat");
+    // Streamed (`CHAOS_STREAMING=on`) or not, every ask of Lexi counts.
+    let mut chats = leadlex.requests_to("/v1/lexi/chat");
+    chats.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
     let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
     for call in &chats {
         let key = call

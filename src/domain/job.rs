@@ -109,6 +109,18 @@ pub struct ConverseProgress {
     /// Streaming failed for this message: the rest of the job uses the non-streamed reply.
     #[serde(default)]
     pub streaming_off: bool,
+    /// `chat.startStream` was (perhaps) sent: saved before the call, so a run cut off before the
+    /// stream's ts was saved knows to look for the stream it may have started.
+    #[serde(default)]
+    pub stream_starting: bool,
+    /// A post's outcome is unknown (the connection failed after sending): the next run looks in
+    /// the thread for it before posting again.
+    #[serde(default)]
+    pub check_thread: bool,
+    /// The process start (`Deps::booted_ms`) whose run last read the thread back, so a resumed
+    /// job reads it once per start, not once per retry.
+    #[serde(default)]
+    pub thread_checked_boot: Option<u64>,
 }
 
 /// A job as the store keeps it.

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real router on a port, real sled in a temp dir, simulated
 //! Slack and LeadLex over loopback HTTP, signed requests in, assertions on what the fakes saw.
 
+mod adoption;
 mod agent_surface;
 mod approval_follow;
 mod approvals;
@@ -17,6 +18,7 @@ mod helpers;
 mod hostile;
 mod lexi_command;
 mod metrics;
+mod placeholder;
 mod secrets;
 mod streaming;
 mod tasks_command;

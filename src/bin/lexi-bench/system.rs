@@ -190,6 +190,8 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
         .env("HOST", "127.0.0.1")
         .env("PORT", args.port.to_string())
         .env("DATA_DIR", &data_dir)
+        // The job the peers do too: one chat call, one threaded post (no stream, no status).
+        .env("LEXI_STREAMING", "off")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
