@@ -74,6 +74,13 @@ pub struct Tuning {
     pub stream_flush_chars: usize,
     /// …or once this long has passed since the last append, whichever comes first.
     pub stream_flush_interval: Duration,
+    /// Lexi's answer stream is given up as stalled after this long without a byte (it then
+    /// falls back to the plain reply); `leadlex_timeout` would cut off a long answer still flowing.
+    pub leadlex_stream_idle_timeout: Duration,
+    /// …and after this long in all, however steadily it flows.
+    pub leadlex_stream_max_duration: Duration,
+    /// A rep's DM is offered suggested prompts at most once in this long.
+    pub suggested_prompts_every: Duration,
     /// How long Lexi may take before the "working on it" placeholder goes up (zero: before
     /// asking). Answers quicker than this arrive as one message, without a placeholder.
     pub placeholder_after: Duration,
@@ -108,6 +115,9 @@ impl Default for Tuning {
             // chat.appendStream is Tier 4 (100+/min): ~1 call a second per stream stays well within it.
             stream_flush_chars: 256,
             stream_flush_interval: Duration::from_millis(800),
+            leadlex_stream_idle_timeout: Duration::from_secs(60),
+            leadlex_stream_max_duration: Duration::from_secs(10 * 60),
+            suggested_prompts_every: Duration::from_secs(24 * 60 * 60),
             placeholder_after: crate::bot::DEFAULT_PLACEHOLDER_AFTER,
             socket_backoff_first: Duration::from_secs(1),
             socket_backoff_max: Duration::from_secs(60),

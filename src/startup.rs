@@ -1,9 +1,11 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
-use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings};
+use crate::bot::{
+    AgentSurfaceSettings, ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings,
+};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
-use crate::leadlex::LeadLexClient;
+use crate::leadlex::{LeadLexClient, StreamLimits};
 use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::socket::SocketMode;
@@ -56,7 +58,11 @@ impl Application {
             tuning.leadlex_timeout,
         )
         .context("cannot build the LeadLex client")?
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_stream_limits(StreamLimits {
+            idle: tuning.leadlex_stream_idle_timeout,
+            max: tuning.leadlex_stream_max_duration,
+        });
         let retry = RetryPolicy {
             max_attempts: tuning.max_attempts,
             base_delay: tuning.retry_base_delay,
@@ -79,6 +85,9 @@ impl Application {
                     enabled: config.streaming,
                     flush_chars: tuning.stream_flush_chars,
                     flush_interval: tuning.stream_flush_interval,
+                })
+                .with_agent_surface(AgentSurfaceSettings {
+                    prompts_every: tuning.suggested_prompts_every,
                 }),
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);

@@ -50,6 +50,7 @@ async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
         return step.reply_without_lexi(job, text).await;
     }
 
+    super::agent_surface::title_new_thread(deps, job).await;
     let fresh = job.progress.placeholder_ts.is_none() && job.progress.answer.is_none();
     if deps.streaming.enabled && !job.progress.streaming_off && fresh {
         match stream_answer::run(&step, job).await {
@@ -275,6 +276,8 @@ impl Step<'_> {
             None => None,
         };
         let (mut parts, mut card_at) = with_card(render::answer(&answer.text), approval.as_ref());
+        // Not on the mrkdwn fallback below: a surface refusing one new block may refuse these.
+        crate::slack::feedback_blocks::attach(&mut parts);
         let mut fallen_back = false;
         let mut index = job.progress.parts_posted as usize;
         while index < parts.len() {

@@ -1,6 +1,7 @@
 //! What the bot does with each job: an exhaustive match from job kind to handler.
 
 mod adopt;
+mod agent_surface;
 mod approval_card;
 mod approval_messages;
 mod approval_notice;
@@ -15,6 +16,7 @@ mod retry;
 mod stream_answer;
 mod tasks_command;
 
+pub use agent_surface::AgentSurfaceSettings;
 pub use approval_settings::{ApprovalSettings, FollowPolicy};
 pub use retry::RetryPolicy;
 pub use stream_answer::StreamSettings;
@@ -35,6 +37,8 @@ pub struct Deps {
     pub approvals: ApprovalSettings,
     /// Whether and how answers are streamed into threads.
     pub streaming: StreamSettings,
+    /// Suggested prompts and thread titles in Lexi's DM.
+    pub agent_surface: AgentSurfaceSettings,
     /// How long Lexi may take before a "working on it" placeholder goes up (zero: at once).
     /// A quick answer then arrives as one message instead of a placeholder and an edit.
     pub placeholder_after: std::time::Duration,
@@ -56,6 +60,7 @@ impl Deps {
             retry,
             approvals: ApprovalSettings::default(),
             streaming: StreamSettings::default(),
+            agent_surface: AgentSurfaceSettings::default(),
             placeholder_after: DEFAULT_PLACEHOLDER_AFTER,
             booted_ms: crate::store::now_ms(),
             own_bot_id: tokio::sync::OnceCell::new(),
@@ -89,6 +94,12 @@ impl Deps {
     /// Streams answers with these settings (off unless set).
     pub fn with_streaming(mut self, streaming: StreamSettings) -> Self {
         self.streaming = streaming;
+        self
+    }
+
+    /// How often prompts are offered in the DM.
+    pub fn with_agent_surface(mut self, agent_surface: AgentSurfaceSettings) -> Self {
+        self.agent_surface = agent_surface;
         self
     }
 
@@ -155,5 +166,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
         Job::Followups(_) => followups::run(deps, record).await,
         Job::FeedbackThanks(_) => feedback::run(deps, record).await,
+        Job::SuggestPrompts(_) => agent_surface::run(deps, record).await,
     }
 }

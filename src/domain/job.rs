@@ -1,5 +1,6 @@
 //! Durable work: what an accepted Slack request asks the bot to do, as stored until it is done.
 
+use super::agent_surface::SuggestPrompts;
 use super::answer::LexiAnswer;
 use super::approval::{ApprovalNotice, DecideTask, FollowTask, ListTasks};
 use super::feedback::FeedbackThanks;
@@ -46,6 +47,8 @@ pub enum Job {
     Followups(FollowupsJob),
     /// Thanks for a thumbs up or down on an answer (the feedback itself is already stored).
     FeedbackThanks(FeedbackThanks),
+    /// Suggested prompts for a rep who opened their DM with Lexi (or a legacy assistant thread).
+    SuggestPrompts(SuggestPrompts),
 }
 
 impl Job {
@@ -59,6 +62,7 @@ impl Job {
             Job::FollowTask(f) => Some(format!("task:{}", f.task)),
             Job::ApprovalNotice(_) | Job::ListTasks(_) | Job::FeedbackThanks(_) => None,
             Job::Followups(f) => f.lane(),
+            Job::SuggestPrompts(s) => Some(s.lane()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Slack and LeadLex over loopback HTTP, signed requests in, assertions on what the fakes saw.
 
 mod adoption;
+mod agent_surface;
 mod approval_follow;
 mod approvals;
 mod check;

@@ -108,20 +108,21 @@ pub(super) fn call(model: &mut Model, method: &str, p: &Value, socket_url: &str)
         }
         "assistant.threads.setSuggestedPrompts" => {
             let channel = need(p, "channel_id", "channel_not_found")?;
+            // Slack documents "up to four", each with a `title` and a `message`.
             let prompts = match &p["prompts"] {
-                Value::Array(a) if !a.is_empty() && a.len() <= 4 => a.clone(),
-                Value::String(raw) => match serde_json::from_str::<Vec<Value>>(raw) {
-                    Ok(a) if !a.is_empty() && a.len() <= 4 => a,
-                    _ => return Err(Rejection::new("invalid_arguments")),
-                },
+                Value::Array(a) => a.clone(),
+                Value::String(raw) => serde_json::from_str::<Vec<Value>>(raw)
+                    .map_err(|_| Rejection::new("invalid_arguments"))?,
                 _ => return Err(Rejection::new("invalid_arguments")),
             };
+            let whole = |p: &Value| s(p, "title").is_some() && s(p, "message").is_some();
+            if prompts.is_empty() || prompts.len() > 4 || !prompts.iter().all(whole) {
+                return Err(Rejection::new("invalid_arguments"));
+            }
             let thread = s(p, "thread_ts").unwrap_or_default();
             let a = model.assistant_thread(channel, thread);
             a.prompts = prompts;
-            if let Some(title) = s(p, "title") {
-                a.title = Some(title.to_owned());
-            }
+            a.prompts_title = s(p, "title").map(str::to_owned);
             Ok(json!({}))
         }
         "assistant.threads.setTitle" => {
