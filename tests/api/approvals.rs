@@ -251,8 +251,8 @@ async fn a_decision_that_keeps_failing_brings_the_buttons_back() {
     app.click_card(REP, APPROVE, &card).await;
     let shown = app.card_shows(&card, "The task wasn't approved").await;
     assert!(
-        shown.ends_with("[Approve] [Deny]"),
-        "the buttons are back: {shown}"
+        shown.ends_with("[Approve] [Deny]\n[👍] [👎]"),
+        "the buttons are back, above the feedback buttons: {shown}"
     );
     assert!(shown.contains("LeadLex isn't answering"), "{shown}");
     assert!(!shown.contains("internal detail"));
@@ -291,7 +291,7 @@ async fn leadlex_refusals_become_clear_sentences_on_the_card() {
         app.click_card(REP, APPROVE, &card).await;
         let shown = app.card_shows(&card, expected).await;
         assert_eq!(
-            shown.ends_with("[Approve] [Deny]"),
+            shown.ends_with("[Approve] [Deny]\n[👍] [👎]"),
             buttons_back,
             "{status}: {shown}"
         );
