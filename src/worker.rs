@@ -1,6 +1,6 @@
 //! Runs queued jobs: one at a time per thread (in the order they arrived), many threads at once, retries on schedule.
 
-use crate::bot::{self, Deps, Outcome};
+use crate::bot::{self, Deps, FailReason, Outcome};
 use crate::domain::{Job, JobId, JobRecord};
 use crate::metrics::{self, Metrics};
 use crate::store::Store;
@@ -198,14 +198,21 @@ impl Worker {
                 Outcome::RetryAfter(_) => "retry",
                 Outcome::Later(_) => "later",
                 Outcome::Handoff(_) => "handoff",
+                Outcome::Failed { .. } => "failed",
             };
             m.inc(
                 metrics::JOB_RUNS,
                 &[("kind", job_kind(&record)), ("outcome", result)],
             );
+            if let Outcome::Failed { reason } = &outcome {
+                m.inc(
+                    metrics::JOBS_FAILED,
+                    &[("kind", job_kind(&record)), ("reason", reason.as_str())],
+                );
+            }
         }
         match outcome {
-            Outcome::Done => {
+            Outcome::Done | Outcome::Failed { .. } => {
                 if let Err(error) = store.complete_job(record.id) {
                     tracing::error!(%error, id = %record.id, "cannot remove a finished job");
                 }
@@ -267,11 +274,15 @@ async fn run_guarded(deps: Arc<Deps>, mut record: JobRecord) -> (JobRecord, Outc
         .await;
     let panicked = attempt.is_err();
     let outcome = attempt.unwrap_or_else(|_| {
-        tracing::error!(id = %record.id, kind = job_kind(&record), "a job panicked; it will be retried");
+        let (id, kind) = (record.id, job_kind(&record));
         if deps.retry.may_retry(record.attempts) {
+            tracing::error!(%id, kind, "a job panicked; it will be retried");
             Outcome::RetryAfter(deps.retry.delay(record.attempts, None))
         } else {
-            Outcome::Done
+            tracing::error!(%id, kind, "a job panicked again; giving up on it");
+            Outcome::Failed {
+                reason: FailReason::Panicked,
+            }
         }
     });
     (record, outcome, panicked)
