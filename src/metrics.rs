@@ -51,6 +51,11 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         "Jobs given up on because of an error, by job kind and reason: leadlex_refused, leadlex_unavailable, slack_refused, slack_unavailable, store_unavailable, panicked.",
     ),
     (
+        JOBS_OLDEST,
+        Kind::Gauge,
+        "Seconds since the oldest unfinished job was accepted (0 when none); a task being followed after approval counts until it ends.",
+    ),
+    (
         LEADLEX_CALLS,
         Kind::Counter,
         "LeadLex API calls by endpoint and HTTP status (or transport/timeout).",
@@ -103,6 +108,7 @@ pub const JOBS_RUNNING: &str = "lexi_jobs_running";
 pub const JOB_RUNS: &str = "lexi_job_runs_total";
 pub const JOB_QUEUE_WAIT: &str = "lexi_job_queue_wait_seconds";
 pub const JOBS_FAILED: &str = "lexi_jobs_failed_total";
+pub const JOBS_OLDEST: &str = "lexi_jobs_oldest_queued_seconds";
 pub const LEADLEX_CALLS: &str = "lexi_leadlex_requests_total";
 pub const LEADLEX_LATENCY: &str = "lexi_leadlex_request_duration_seconds";
 pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";

@@ -6,10 +6,10 @@ use crate::metrics::{self, Metrics};
 use crate::store::Store;
 use futures_util::FutureExt;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -22,6 +22,7 @@ pub struct WorkerHandle {
     tx: mpsc::UnboundedSender<JobRecord>,
     unfinished: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    oldest_enqueued_ms: Arc<AtomicU64>,
 }
 
 impl WorkerHandle {
@@ -43,6 +44,15 @@ impl WorkerHandle {
     pub fn unfinished(&self) -> usize {
         self.unfinished.load(Ordering::Relaxed)
     }
+
+    /// How long ago the oldest unfinished job was accepted (zero when there is none), as the
+    /// worker loop last saw its queue: read at scrape time without touching the store.
+    pub fn oldest_unfinished_age(&self) -> Duration {
+        match self.oldest_enqueued_ms.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            enqueued => Duration::from_millis(now_ms().saturating_sub(enqueued)),
+        }
+    }
 }
 
 pub struct Worker {
@@ -50,6 +60,8 @@ pub struct Worker {
     rx: mpsc::UnboundedReceiver<JobRecord>,
     unfinished: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    /// The queue's oldest `enqueued_ms` (0: empty), for [`WorkerHandle::oldest_unfinished_age`].
+    oldest_enqueued_ms: Arc<AtomicU64>,
     max_concurrent: usize,
     grace: Duration,
     metrics: Option<Arc<Metrics>>,
@@ -67,16 +79,19 @@ impl Worker {
         let (tx, rx) = mpsc::unbounded_channel();
         let unfinished = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(false));
+        let oldest_enqueued_ms = Arc::new(AtomicU64::new(0));
         let handle = WorkerHandle {
             tx,
             unfinished: unfinished.clone(),
             running: running.clone(),
+            oldest_enqueued_ms: oldest_enqueued_ms.clone(),
         };
         let worker = Self {
             deps,
             rx,
             unfinished,
             running,
+            oldest_enqueued_ms,
             max_concurrent: max_concurrent.max(1),
             grace,
             metrics: None,
@@ -106,6 +121,8 @@ impl Worker {
         }
         let mut running: JoinSet<(JobRecord, Outcome, bool)> = JoinSet::new();
         loop {
+            let oldest = queue.oldest_enqueued_ms().unwrap_or(0);
+            self.oldest_enqueued_ms.store(oldest, Ordering::Relaxed);
             while running.len() < self.max_concurrent {
                 let Some(id) = queue.pop_due(now_ms()) else {
                     break;
@@ -309,11 +326,14 @@ struct Queue {
     entries: HashMap<JobId, Entry>,
     /// Eligible jobs by due time: lane heads and lane-less jobs not running.
     ready: BinaryHeap<Reverse<(u64, JobId)>>,
+    /// Every queued job by when it was accepted, oldest first (for the queue-age gauge).
+    by_age: BTreeSet<(u64, JobId)>,
 }
 
 struct Entry {
     lane: Option<Arc<str>>,
     due_ms: u64,
+    enqueued_ms: u64,
 }
 
 impl Queue {
@@ -332,7 +352,16 @@ impl Queue {
             }
             None => true,
         };
-        self.entries.insert(record.id, Entry { lane, due_ms });
+        let enqueued_ms = record.enqueued_ms;
+        self.entries.insert(
+            record.id,
+            Entry {
+                lane,
+                due_ms,
+                enqueued_ms,
+            },
+        );
+        self.by_age.insert((enqueued_ms, record.id));
         if eligible {
             self.ready.push(Reverse((due_ms, record.id)));
         }
@@ -353,6 +382,11 @@ impl Queue {
         None
     }
 
+    /// When the oldest queued job (running or not) was accepted.
+    fn oldest_enqueued_ms(&self) -> Option<u64> {
+        self.by_age.first().map(|(enqueued, _)| *enqueued)
+    }
+
     fn next_due(&self) -> Option<u64> {
         self.ready.peek().map(|Reverse((due, _))| *due)
     }
@@ -368,6 +402,7 @@ impl Queue {
         let Some(entry) = self.entries.remove(&id) else {
             return;
         };
+        self.by_age.remove(&(entry.enqueued_ms, id));
         let Some(lane) = entry.lane else { return };
         let Some(jobs) = self.lanes.get_mut(&lane) else {
             return;
@@ -416,7 +451,7 @@ mod tests {
             idempotency_key: "k".into(),
             attempts: 0,
             not_before_ms: due,
-            enqueued_ms: 0,
+            enqueued_ms: id * 10,
         }
     }
 
@@ -453,5 +488,20 @@ mod tests {
         assert_eq!(q.pop_due(1), Some(JobId::new(1)));
         q.remove(JobId::new(1));
         assert_eq!(q.pop_due(1), None);
+    }
+
+    #[test]
+    fn the_oldest_queued_job_is_known_until_it_leaves() {
+        let mut q = Queue::default();
+        assert_eq!(q.oldest_enqueued_ms(), None);
+        q.add(&record(2, "1.1", 0));
+        q.add(&record(1, "2.2", 0));
+        q.add(&record(3, "1.1", 0));
+        assert_eq!(q.oldest_enqueued_ms(), Some(10), "job 1, running or not");
+        q.remove(JobId::new(1));
+        assert_eq!(q.oldest_enqueued_ms(), Some(20));
+        q.remove(JobId::new(2));
+        q.remove(JobId::new(3));
+        assert_eq!(q.oldest_enqueued_ms(), None);
     }
 }

@@ -180,3 +180,28 @@ async fn a_job_slack_refuses_to_post_counts_as_failed() {
         1.0
     );
 }
+
+#[tokio::test]
+async fn queue_age_grows_while_a_job_is_held_and_is_zero_once_it_is_done() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        value(&scrape(&app).await, "lexi_jobs_oldest_queued_seconds"),
+        0.0,
+        "an empty queue has no age"
+    );
+    let gate = app.leadlex.hold("/v1/lexi/chat");
+    let root = "1700000203.000100";
+    app.send_event(&mention("Ev1", root, None, "hello")).await;
+    app.leadlex_calls("/v1/lexi/chat", 1).await;
+    let held = scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") > 0.0).await;
+    assert!(held.contains("# TYPE lexi_jobs_oldest_queued_seconds gauge"));
+    assert_eq!(value(&held, "lexi_jobs_queued"), 1.0);
+    assert!(
+        value(&held, "lexi_jobs_oldest_queued_seconds") < DEADLINE.as_secs_f64(),
+        "measured from when the job was accepted:\n{held}"
+    );
+
+    gate.release();
+    app.bot_replies(CHANNEL, root, 1).await;
+    scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") == 0.0).await;
+}
