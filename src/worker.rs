@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::Instrument;
 
 /// How the HTTP edge hands accepted jobs to the worker.
 #[derive(Clone)]
@@ -283,20 +282,24 @@ impl Drop for RunningFlag {
 
 /// One attempt, with a panic turned into a retry instead of a lost job or a dead worker.
 async fn run_guarded(deps: Arc<Deps>, mut record: JobRecord) -> (JobRecord, Outcome, bool) {
-    // Every log line of the attempt names its job.
-    let span = tracing::info_span!("job", job_id = %record.id, kind = job_kind(&record));
-    let attempt = AssertUnwindSafe(bot::run(&deps, &mut record))
-        .catch_unwind()
-        .instrument(span)
-        .await;
+    // Every log line of the attempt names its job and the Slack delivery it answers; the
+    // LeadLex client adds LeadLex's request id once a call returns one.
+    let span = tracing::info_span!(
+        "job",
+        job_id = %record.id,
+        kind = job_kind(&record),
+        event = record.slack_event.as_deref(),
+        leadlex_request_id = tracing::field::Empty,
+    );
+    let attempt = AssertUnwindSafe(bot::run(&deps, &mut record)).catch_unwind();
+    let attempt = crate::telemetry::in_job_span(span.clone(), attempt).await;
     let panicked = attempt.is_err();
     let outcome = attempt.unwrap_or_else(|_| {
-        let (id, kind) = (record.id, job_kind(&record));
         if deps.retry.may_retry(record.attempts) {
-            tracing::error!(%id, kind, "a job panicked; it will be retried");
+            span.in_scope(|| tracing::error!("a job panicked; it will be retried"));
             Outcome::RetryAfter(deps.retry.delay(record.attempts, None))
         } else {
-            tracing::error!(%id, kind, "a job panicked again; giving up on it");
+            span.in_scope(|| tracing::error!("a job panicked again; giving up on it"));
             Outcome::Failed {
                 reason: FailReason::Panicked,
             }
@@ -452,6 +455,7 @@ mod tests {
             attempts: 0,
             not_before_ms: due,
             enqueued_ms: id * 10,
+            slack_event: None,
         }
     }
 

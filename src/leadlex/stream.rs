@@ -247,6 +247,9 @@ impl LeadLexClient {
             .map_err(|e| fail(transport(e), None))?;
         let status = response.status();
         let request_id = header(&response, "x-request-id");
+        if let Some(id) = &request_id {
+            crate::telemetry::note_leadlex_request_id(id);
+        }
         if !status.is_success() {
             let wait = retry_after(&response);
             let body = response.bytes().await.unwrap_or_default();
