@@ -5,6 +5,8 @@ use crate::domain::TaskStatus;
 use crate::leadlex::{LeadLexClient, LeadLexErrorKind};
 use crate::slack::WebApi;
 use crate::store::{SCHEMA_VERSION, Store, StoreError, StoreSettings};
+use reqwest::Method;
+use serde::de::IgnoredAny;
 use std::time::Duration;
 
 /// One finding: fine, or a problem an admin can act on.
@@ -46,24 +48,7 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         },
         Err(e) => Finding::problem(format!("Slack: cannot build an HTTP client ({e})")),
     });
-    findings.push(match LeadLexClient::new(&config.leadlex_api_url, config.leadlex_api_key.clone(), timeout) {
-        Ok(leadlex) => match leadlex.tasks(TaskStatus::Pending).await {
-            Ok(tasks) => Finding::ok(format!(
-                "LeadLex: the API key works and has the `lexi` permission ({} pending task(s))",
-                tasks.len()
-            )),
-            Err(e) => Finding::problem(match e.kind {
-                LeadLexErrorKind::InvalidKey => {
-                    "LeadLex: LEADLEX_API_KEY was refused (invalid, expired or revoked)".to_owned()
-                }
-                LeadLexErrorKind::MissingPermission { .. } => {
-                    "LeadLex: LEADLEX_API_KEY lacks the `lexi` permission; ask your LeadLex admin".to_owned()
-                }
-                _ => format!("LeadLex: {} is not answering as expected ({e})", config.leadlex_api_url),
-            }),
-        },
-        Err(e) => Finding::problem(format!("LeadLex: cannot build an HTTP client ({e})")),
-    });
+    findings.extend(check_leadlex(config, timeout).await);
     if let Some(app_token) = &config.slack_app_token {
         findings.push(check_socket_mode(config, app_token, timeout).await);
     }
@@ -79,6 +64,78 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         ),
     }));
     findings
+}
+
+/// The key with a free Lexi call (`lexi`); then, if LeadLex took the key, whether `/followups`
+/// can work: a one-contact search (`read`), and what can and can't be told about `write:ai`.
+async fn check_leadlex(config: &Config, timeout: Duration) -> Vec<Finding> {
+    let leadlex = match LeadLexClient::new(
+        &config.leadlex_api_url,
+        config.leadlex_api_key.clone(),
+        timeout,
+    ) {
+        Ok(leadlex) => leadlex,
+        Err(e) => {
+            return vec![Finding::problem(format!(
+                "LeadLex: cannot build an HTTP client ({e})"
+            ))];
+        }
+    };
+    let lexi = match leadlex.tasks(TaskStatus::Pending).await {
+        Ok(tasks) => Finding::ok(format!(
+            "LeadLex: the API key works and has the `lexi` permission ({} pending task(s))",
+            tasks.len()
+        )),
+        // The key is good, only not for Lexi: what /followups needs may still be there.
+        Err(e) if matches!(e.kind, LeadLexErrorKind::MissingPermission { .. }) => Finding::problem(
+            "LeadLex: LEADLEX_API_KEY lacks the `lexi` permission; ask your LeadLex admin",
+        ),
+        // Every other call would fail the same way: nothing more to learn.
+        Err(e) if matches!(e.kind, LeadLexErrorKind::InvalidKey) => {
+            return vec![Finding::problem(
+                "LeadLex: LEADLEX_API_KEY was refused (invalid, expired or revoked)",
+            )];
+        }
+        Err(e) => {
+            return vec![Finding::problem(format!(
+                "LeadLex: {} is not answering as expected ({e})",
+                config.leadlex_api_url
+            ))];
+        }
+    };
+    vec![
+        lexi,
+        check_contact_search(&leadlex).await,
+        write_ai_untold(),
+    ]
+}
+
+/// `GET /v1/contacts?per_page=1`: free, and needs the `read` permission `/followups` finds
+/// contacts with.
+async fn check_contact_search(leadlex: &LeadLexClient) -> Finding {
+    let request = leadlex
+        .request(Method::GET, "/v1/contacts")
+        .query(&[("per_page", "1")]);
+    let searched: Result<(IgnoredAny, _), _> = leadlex.send("GET /v1/contacts", request).await;
+    match searched {
+        Ok(_) => Finding::ok("LeadLex: /followups can search contacts (`read` permission)"),
+        Err(e) if matches!(e.kind, LeadLexErrorKind::MissingPermission { .. }) => Finding::problem(
+            "LeadLex: LEADLEX_API_KEY lacks the `read` permission, so /followups cannot find \
+                 contacts; ask your LeadLex admin",
+        ),
+        Err(e) => Finding::problem(format!(
+            "LeadLex: the contact search /followups uses failed ({e})"
+        )),
+    }
+}
+
+/// LeadLex has no call that lists a key's permissions, and every call that needs `write:ai`
+/// spends credits (`/v1/ai/suggest-followups`: 2): say so rather than guess or spend.
+fn write_ai_untold() -> Finding {
+    Finding::ok(
+        "LeadLex: `write:ai` (for /followups suggestions) is not checked: LeadLex cannot tell \
+         without spending credits; the first /followups says so if it is missing",
+    )
 }
 
 /// Asks for a socket URL without connecting: proves the app token and Socket Mode work.

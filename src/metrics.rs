@@ -38,12 +38,22 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
     (
         JOB_RUNS,
         Kind::Counter,
-        "Job attempts by job kind and outcome: done, retry (failed, retried later), later, handoff; panicked counts attempts that crashed.",
+        "Job attempts by job kind and outcome: done, retry (failed, retried later), later, handoff, failed (given up on an error); panicked counts attempts that crashed.",
     ),
     (
         JOB_QUEUE_WAIT,
         Kind::Histogram,
         "Seconds a job waited in the queue past its due time before it started.",
+    ),
+    (
+        JOBS_FAILED,
+        Kind::Counter,
+        "Jobs given up on because of an error, by job kind and reason: leadlex_refused, leadlex_unavailable, slack_refused, slack_unavailable, store_unavailable, panicked.",
+    ),
+    (
+        JOBS_OLDEST,
+        Kind::Gauge,
+        "Seconds since the oldest unfinished job was accepted (0 when none); a task being followed after approval counts until it ends.",
     ),
     (
         LEADLEX_CALLS,
@@ -112,6 +122,8 @@ pub const JOBS_QUEUED: &str = "lexi_jobs_queued";
 pub const JOBS_RUNNING: &str = "lexi_jobs_running";
 pub const JOB_RUNS: &str = "lexi_job_runs_total";
 pub const JOB_QUEUE_WAIT: &str = "lexi_job_queue_wait_seconds";
+pub const JOBS_FAILED: &str = "lexi_jobs_failed_total";
+pub const JOBS_OLDEST: &str = "lexi_jobs_oldest_queued_seconds";
 pub const LEADLEX_CALLS: &str = "lexi_leadlex_requests_total";
 pub const LEADLEX_LATENCY: &str = "lexi_leadlex_request_duration_seconds";
 pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";

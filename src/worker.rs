@@ -1,20 +1,19 @@
 //! Runs queued jobs: one at a time per thread (in the order they arrived), many threads at once, retries on schedule.
 
-use crate::bot::{self, Deps, Outcome};
+use crate::bot::{self, Deps, FailReason, Outcome};
 use crate::domain::{Job, JobId, JobRecord};
 use crate::metrics::{self, Metrics};
 use crate::store::Store;
 use futures_util::FutureExt;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::Instrument;
 
 /// How the HTTP edge hands accepted jobs to the worker.
 #[derive(Clone)]
@@ -22,6 +21,7 @@ pub struct WorkerHandle {
     tx: mpsc::UnboundedSender<JobRecord>,
     unfinished: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    oldest_enqueued_ms: Arc<AtomicU64>,
 }
 
 impl WorkerHandle {
@@ -43,6 +43,15 @@ impl WorkerHandle {
     pub fn unfinished(&self) -> usize {
         self.unfinished.load(Ordering::Relaxed)
     }
+
+    /// How long ago the oldest unfinished job was accepted (zero when there is none), as the
+    /// worker loop last saw its queue: read at scrape time without touching the store.
+    pub fn oldest_unfinished_age(&self) -> Duration {
+        match self.oldest_enqueued_ms.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            enqueued => Duration::from_millis(now_ms().saturating_sub(enqueued)),
+        }
+    }
 }
 
 pub struct Worker {
@@ -50,6 +59,8 @@ pub struct Worker {
     rx: mpsc::UnboundedReceiver<JobRecord>,
     unfinished: Arc<AtomicUsize>,
     running: Arc<AtomicBool>,
+    /// The queue's oldest `enqueued_ms` (0: empty), for [`WorkerHandle::oldest_unfinished_age`].
+    oldest_enqueued_ms: Arc<AtomicU64>,
     max_concurrent: usize,
     grace: Duration,
     metrics: Option<Arc<Metrics>>,
@@ -67,16 +78,19 @@ impl Worker {
         let (tx, rx) = mpsc::unbounded_channel();
         let unfinished = Arc::new(AtomicUsize::new(0));
         let running = Arc::new(AtomicBool::new(false));
+        let oldest_enqueued_ms = Arc::new(AtomicU64::new(0));
         let handle = WorkerHandle {
             tx,
             unfinished: unfinished.clone(),
             running: running.clone(),
+            oldest_enqueued_ms: oldest_enqueued_ms.clone(),
         };
         let worker = Self {
             deps,
             rx,
             unfinished,
             running,
+            oldest_enqueued_ms,
             max_concurrent: max_concurrent.max(1),
             grace,
             metrics: None,
@@ -106,6 +120,8 @@ impl Worker {
         }
         let mut running: JoinSet<(JobRecord, Outcome, bool)> = JoinSet::new();
         loop {
+            let oldest = queue.oldest_enqueued_ms().unwrap_or(0);
+            self.oldest_enqueued_ms.store(oldest, Ordering::Relaxed);
             while running.len() < self.max_concurrent {
                 let Some(id) = queue.pop_due(now_ms()) else {
                     break;
@@ -198,14 +214,21 @@ impl Worker {
                 Outcome::RetryAfter(_) => "retry",
                 Outcome::Later(_) => "later",
                 Outcome::Handoff(_) => "handoff",
+                Outcome::Failed { .. } => "failed",
             };
             m.inc(
                 metrics::JOB_RUNS,
                 &[("kind", job_kind(&record)), ("outcome", result)],
             );
+            if let Outcome::Failed { reason } = &outcome {
+                m.inc(
+                    metrics::JOBS_FAILED,
+                    &[("kind", job_kind(&record)), ("reason", reason.as_str())],
+                );
+            }
         }
         match outcome {
-            Outcome::Done => {
+            Outcome::Done | Outcome::Failed { .. } => {
                 if let Err(error) = store.complete_job(record.id) {
                     tracing::error!(%error, id = %record.id, "cannot remove a finished job");
                 }
@@ -259,19 +282,27 @@ impl Drop for RunningFlag {
 
 /// One attempt, with a panic turned into a retry instead of a lost job or a dead worker.
 async fn run_guarded(deps: Arc<Deps>, mut record: JobRecord) -> (JobRecord, Outcome, bool) {
-    // Every log line of the attempt names its job.
-    let span = tracing::info_span!("job", job_id = %record.id, kind = job_kind(&record));
-    let attempt = AssertUnwindSafe(bot::run(&deps, &mut record))
-        .catch_unwind()
-        .instrument(span)
-        .await;
+    // Every log line of the attempt names its job and the Slack delivery it answers; the
+    // LeadLex client adds LeadLex's request id once a call returns one.
+    let span = tracing::info_span!(
+        "job",
+        job_id = %record.id,
+        kind = job_kind(&record),
+        event = record.slack_event.as_deref(),
+        leadlex_request_id = tracing::field::Empty,
+    );
+    let attempt = AssertUnwindSafe(bot::run(&deps, &mut record)).catch_unwind();
+    let attempt = crate::telemetry::in_job_span(span.clone(), attempt).await;
     let panicked = attempt.is_err();
     let outcome = attempt.unwrap_or_else(|_| {
-        tracing::error!(id = %record.id, kind = job_kind(&record), "a job panicked; it will be retried");
         if deps.retry.may_retry(record.attempts) {
+            span.in_scope(|| tracing::error!("a job panicked; it will be retried"));
             Outcome::RetryAfter(deps.retry.delay(record.attempts, None))
         } else {
-            Outcome::Done
+            span.in_scope(|| tracing::error!("a job panicked again; giving up on it"));
+            Outcome::Failed {
+                reason: FailReason::Panicked,
+            }
         }
     });
     (record, outcome, panicked)
@@ -299,11 +330,14 @@ struct Queue {
     entries: HashMap<JobId, Entry>,
     /// Eligible jobs by due time: lane heads and lane-less jobs not running.
     ready: BinaryHeap<Reverse<(u64, JobId)>>,
+    /// Every queued job by when it was accepted, oldest first (for the queue-age gauge).
+    by_age: BTreeSet<(u64, JobId)>,
 }
 
 struct Entry {
     lane: Option<Arc<str>>,
     due_ms: u64,
+    enqueued_ms: u64,
 }
 
 impl Queue {
@@ -322,7 +356,16 @@ impl Queue {
             }
             None => true,
         };
-        self.entries.insert(record.id, Entry { lane, due_ms });
+        let enqueued_ms = record.enqueued_ms;
+        self.entries.insert(
+            record.id,
+            Entry {
+                lane,
+                due_ms,
+                enqueued_ms,
+            },
+        );
+        self.by_age.insert((enqueued_ms, record.id));
         if eligible {
             self.ready.push(Reverse((due_ms, record.id)));
         }
@@ -343,6 +386,11 @@ impl Queue {
         None
     }
 
+    /// When the oldest queued job (running or not) was accepted.
+    fn oldest_enqueued_ms(&self) -> Option<u64> {
+        self.by_age.first().map(|(enqueued, _)| *enqueued)
+    }
+
     fn next_due(&self) -> Option<u64> {
         self.ready.peek().map(|Reverse((due, _))| *due)
     }
@@ -358,6 +406,7 @@ impl Queue {
         let Some(entry) = self.entries.remove(&id) else {
             return;
         };
+        self.by_age.remove(&(entry.enqueued_ms, id));
         let Some(lane) = entry.lane else { return };
         let Some(jobs) = self.lanes.get_mut(&lane) else {
             return;
@@ -406,7 +455,8 @@ mod tests {
             idempotency_key: "k".into(),
             attempts: 0,
             not_before_ms: due,
-            enqueued_ms: 0,
+            enqueued_ms: id * 10,
+            slack_event: None,
         }
     }
 
@@ -443,5 +493,20 @@ mod tests {
         assert_eq!(q.pop_due(1), Some(JobId::new(1)));
         q.remove(JobId::new(1));
         assert_eq!(q.pop_due(1), None);
+    }
+
+    #[test]
+    fn the_oldest_queued_job_is_known_until_it_leaves() {
+        let mut q = Queue::default();
+        assert_eq!(q.oldest_enqueued_ms(), None);
+        q.add(&record(2, "1.1", 0));
+        q.add(&record(1, "2.2", 0));
+        q.add(&record(3, "1.1", 0));
+        assert_eq!(q.oldest_enqueued_ms(), Some(10), "job 1, running or not");
+        q.remove(JobId::new(1));
+        assert_eq!(q.oldest_enqueued_ms(), Some(20));
+        q.remove(JobId::new(2));
+        q.remove(JobId::new(3));
+        assert_eq!(q.oldest_enqueued_ms(), None);
     }
 }

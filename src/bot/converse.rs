@@ -221,7 +221,9 @@ impl Step<'_> {
         } else {
             messages::for_leadlex_error(&error)
         };
-        self.show(job, &render::notice(&text)).await
+        self.show(job, &render::notice(&text))
+            .await
+            .failed_if_done(super::FailReason::of_leadlex(&error))
     }
 
     /// Replaces the placeholder (or posts, if there is none) with one message.
@@ -344,7 +346,9 @@ impl Step<'_> {
         }
         // Not in the channel, archived, token revoked…: nobody can be told in the thread.
         tracing::error!(%error, "cannot post in the thread; giving up on this message");
-        Outcome::Done
+        Outcome::Failed {
+            reason: super::FailReason::of_slack(&error),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! transaction, so a re-run (after a crash, or to retry a Slack update) never calls LeadLex again.
 //! An approval that went through turns this job into the one that follows the task.
 
-use super::{Deps, Outcome, approval_card, approval_messages, tasks_command};
+use super::{Deps, FailReason, Outcome, approval_card, approval_messages, tasks_command};
 use crate::domain::{
     ApprovalState, DecideResult, DecideTask, FollowTask, Job, JobRecord, TaskId, TaskStatus,
     Verdict,
@@ -23,9 +23,11 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     tracing::debug!(id = %record.id, task = %job.task,
         verdict = ?job.decision.verdict, by = %job.decision.by, "decide");
 
+    // Why the decision (or showing it) failed, if it did: the job is then counted as failed.
+    let mut failed = None;
     let result = match &job.progress.result {
         Some(result) => result.clone(),
-        None => match decide(deps, record, &job).await {
+        None => match decide(deps, record, &job, &mut failed).await {
             Ok(result) => result,
             Err(outcome) => return outcome,
         },
@@ -55,6 +57,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
             return Outcome::RetryAfter(deps.retry.delay(record.attempts, error.retry_after()));
         }
         tracing::error!(%error, "cannot show the decision in Slack");
+        failed = failed.or(Some(FailReason::of_slack(&error)));
     }
     let runs_now = matches!(
         result,
@@ -66,15 +69,17 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     if runs_now {
         follow(deps, record, &job.task)
     } else {
-        Outcome::Done
+        failed.map_or(Outcome::Done, |reason| Outcome::Failed { reason })
     }
 }
 
 /// Calls LeadLex and records what it said; `Err` is how this run ends instead (retry, or stop).
+/// A decision LeadLex would not take sets `failed`.
 async fn decide(
     deps: &Deps,
     record: &mut JobRecord,
     job: &DecideTask,
+    failed: &mut Option<FailReason>,
 ) -> Result<DecideResult, Outcome> {
     let approval = match deps.store.approval(&job.task) {
         Ok(Some(approval)) => approval,
@@ -100,7 +105,13 @@ async fn decide(
                 tracing::info!("LeadLex took the decision");
                 DecideResult::Accepted
             }
-            Err(error) => refused(deps, record.attempts, job, &error).await?,
+            Err(error) => {
+                let result = refused(deps, record.attempts, job, &error).await?;
+                if matches!(result, DecideResult::Refused { .. }) {
+                    *failed = Some(FailReason::of_leadlex(&error));
+                }
+                result
+            }
         }
     } else {
         // LEXI_APPROVERS changed between the click and now: the rule at call time wins.

@@ -5,7 +5,7 @@
 //! later ([`Outcome::Later`]) with a growing wait, until the follow limit has passed since
 //! approval. The job is on disk between rounds, so following survives restarts.
 
-use super::{Deps, Outcome, approval_card, approval_messages};
+use super::{Deps, FailReason, Outcome, approval_card, approval_messages};
 use crate::domain::{Approval, FollowTask, Job, JobRecord, Task, TaskId, TaskOutcome, TaskStatus};
 use crate::leadlex::{LeadLexError, LeadLexErrorKind};
 use crate::slack::approval_blocks::{ephemeral_text, outcome, stopped_following};
@@ -30,6 +30,8 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         }
     };
 
+    // Why following ended on an error, if it did: the job is then counted as failed.
+    let mut failed = None;
     if !job.reported {
         let (message, ended) = match finished(deps, &job.task).await {
             Ok(Some(task)) => {
@@ -52,6 +54,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot check on the task; stopping");
+                failed = Some(FailReason::of_leadlex(&error));
                 let text = approval_messages::cannot_follow(&error);
                 (ephemeral_text(&text), TaskOutcome::Unknown)
             }
@@ -63,6 +66,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
                 return Outcome::RetryAfter(deps.retry.delay(record.attempts, error.retry_after()));
             }
             tracing::error!(%error, "cannot post the task's outcome");
+            failed = failed.or(Some(FailReason::of_slack(&error)));
         }
         job.reported = true;
         record.job = Job::FollowTask(job.clone());
@@ -80,7 +84,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     {
         tracing::warn!(%error, "cannot update the card with the task's outcome");
     }
-    Outcome::Done
+    failed.map_or(Outcome::Done, |reason| Outcome::Failed { reason })
 }
 
 /// The task as LeadLex lists it once it finished: `Ok(None)` while it still runs. Errors that

@@ -118,7 +118,9 @@ impl Deps {
             }
             Err(error) => {
                 tracing::warn!(%error, "{what}");
-                Outcome::Done
+                Outcome::Failed {
+                    reason: FailReason::of_slack(&error),
+                }
             }
         }
     }
@@ -154,6 +156,69 @@ pub enum Outcome {
     /// it now instead of at the next start. Discussing follow-ups with Lexi hands over to a
     /// conversation job this way.
     Handoff(Box<JobRecord>),
+    /// Given up because of an error (whether or not the user could be told): removed like
+    /// `Done`, but counted as failed, so an operator sees it.
+    Failed { reason: FailReason },
+}
+
+impl Outcome {
+    /// A give-up that still told the user ended `Done`: it is a failure all the same. A retry,
+    /// or a failure of the telling itself, stays what it is.
+    pub(crate) fn failed_if_done(self, reason: FailReason) -> Outcome {
+        match self {
+            Outcome::Done => Outcome::Failed { reason },
+            other => other,
+        }
+    }
+}
+
+/// Why a job was given up on: the closed set of `lexi_jobs_failed_total`'s `reason` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailReason {
+    /// LeadLex said no for good: key, permission, credits, a request it won't take.
+    LeadLexRefused,
+    /// LeadLex kept failing in ways that can pass (timeouts, 5xx, 429) until the retries ran out
+    /// or it asked for a longer wait than a reply may take.
+    LeadLexUnavailable,
+    /// Slack said no for good: not in the channel, token revoked, message gone…
+    SlackRefused,
+    /// Slack kept failing in ways that can pass until the retries ran out.
+    SlackUnavailable,
+    /// The bot's own database kept failing until the retries ran out.
+    StoreUnavailable,
+    /// The job's last attempt panicked.
+    Panicked,
+}
+
+impl FailReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailReason::LeadLexRefused => "leadlex_refused",
+            FailReason::LeadLexUnavailable => "leadlex_unavailable",
+            FailReason::SlackRefused => "slack_refused",
+            FailReason::SlackUnavailable => "slack_unavailable",
+            FailReason::StoreUnavailable => "store_unavailable",
+            FailReason::Panicked => "panicked",
+        }
+    }
+
+    /// Why a job that stops on this LeadLex error failed.
+    pub(crate) fn of_leadlex(error: &crate::leadlex::LeadLexError) -> Self {
+        if error.is_retryable() {
+            FailReason::LeadLexUnavailable
+        } else {
+            FailReason::LeadLexRefused
+        }
+    }
+
+    /// Why a job that stops on this Slack error failed.
+    pub(crate) fn of_slack(error: &crate::slack::SlackError) -> Self {
+        if error.is_retryable() {
+            FailReason::SlackUnavailable
+        } else {
+            FailReason::SlackRefused
+        }
+    }
 }
 
 /// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.

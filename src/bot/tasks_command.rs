@@ -3,7 +3,7 @@
 //! Tasks that were not proposed in a Slack thread have no approval yet; listing files one, with
 //! the person who ran the command as requester, so their buttons work like any other.
 
-use super::{Deps, Outcome, approval_messages};
+use super::{Deps, FailReason, Outcome, approval_messages};
 use crate::domain::{
     Approval, ApprovalState, ChannelId, Job, JobRecord, ListTasks, TaskStatus, TaskSummary, TeamId,
     UserId,
@@ -20,6 +20,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     // The worker runs each job inside a span with its id; an entered guard must not live across
     // `.await`, so this job's own fields go on an event instead.
     tracing::debug!(id = %record.id, user = %job.user, channel = %job.channel, "list_tasks");
+    let mut failed = None;
     let message = match pending(deps, job).await {
         Ok(approvals) => listing(None, &approvals),
         Err(error) => {
@@ -33,6 +34,7 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
                 return Outcome::RetryAfter(deps.retry.delay(record.attempts, wait));
             }
             tracing::warn!(%error, "cannot list tasks");
+            failed = Some(FailReason::of_leadlex(&error));
             ephemeral_text(&approval_messages::cannot_list(&error))
         }
     };
@@ -43,7 +45,11 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         thread: None,
     };
     let told = deps.slack.tell_privately(&to, &message).await;
-    deps.after_slack(record.attempts, told, "cannot answer /lexi tasks")
+    let outcome = deps.after_slack(record.attempts, told, "cannot answer /lexi tasks");
+    match failed {
+        Some(reason) => outcome.failed_if_done(reason),
+        None => outcome,
+    }
 }
 
 /// The listing that replaces one a task was just decided from: that task first, then what is

@@ -136,6 +136,12 @@ pub struct JobRecord {
     /// Unix milliseconds before which the job must not run (retry backoff).
     pub not_before_ms: u64,
     pub enqueued_ms: u64,
+    /// The Slack delivery this job answers, for logs: the Events API `event_id`, or for a
+    /// command or click the request key built from Slack's `trigger_id`; `None` when the job
+    /// keeps neither (other commands and clicks, jobs the bot queued itself, records written
+    /// before this field existed).
+    #[serde(default)]
+    pub slack_event: Option<String>,
 }
 
 impl JobRecord {

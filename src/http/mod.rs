@@ -161,12 +161,17 @@ pub(crate) async fn dispatch(
     }
 }
 
-/// Prometheus' text format; the queue's depth is read at scrape time.
+/// Prometheus' text format; the queue's depth and age are read at scrape time.
 async fn metrics(State(state): State<AppState>) -> Response {
     state.metrics.set(
         crate::metrics::JOBS_QUEUED,
         &[],
         state.worker.unfinished() as f64,
+    );
+    state.metrics.set(
+        crate::metrics::JOBS_OLDEST,
+        &[],
+        state.worker.oldest_unfinished_age().as_secs_f64(),
     );
     (
         [(

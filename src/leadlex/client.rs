@@ -198,6 +198,9 @@ impl LeadLexClient {
         })?;
         let status = response.status();
         let request_id = header(&response, "x-request-id");
+        if let Some(id) = &request_id {
+            crate::telemetry::note_leadlex_request_id(id);
+        }
         let retry_after = retry_after(&response);
         let rate_remaining = header(&response, "x-ratelimit-remaining");
         let body = read_capped(response)

@@ -359,6 +359,9 @@ impl LeadLexClient {
         let status = response.status();
         let request_id = header(&response, "x-request-id");
         let rate_remaining = header(&response, "x-ratelimit-remaining");
+        if let Some(id) = &request_id {
+            crate::telemetry::note_leadlex_request_id(id);
+        }
         if !status.is_success() {
             let wait = retry_after(&response);
             let body = response.bytes().await.unwrap_or_default();

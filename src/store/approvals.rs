@@ -127,6 +127,8 @@ impl Store {
                     attempts: 0,
                     not_before_ms: 0,
                     enqueued_ms: now,
+                    // A click has no event id, and this job keeps no trigger id.
+                    slack_event: None,
                 };
                 jobs.insert(
                     &record.id.get().to_be_bytes(),

@@ -45,6 +45,7 @@ impl Store {
         let event_key = event_id.map(|id| format!("ev:{id}"));
         let message_key = message_key(&job);
         let thread_key = thread_key(&job);
+        let slack_event = slack_event(event_id, &job);
         let record = JobRecord {
             version: JobRecord::VERSION,
             id: JobId::new(self.inner.db.generate_id().map_err(StoreError::Engine)?),
@@ -53,6 +54,7 @@ impl Store {
             attempts: 0,
             not_before_ms: 0,
             enqueued_ms: now,
+            slack_event,
         };
         let encoded = serde_json::to_vec(&record).map_err(StoreError::Corrupt)?;
         Ok(AdmissionRequest {
@@ -226,6 +228,18 @@ fn message_key(job: &Job) -> Option<String> {
     }
 }
 
+/// What the job's log lines name as its Slack delivery: the event id, else the key of the
+/// command or click (from its `trigger_id`) when the job keeps one.
+fn slack_event(event_id: Option<&EventId>, job: &Job) -> Option<String> {
+    if let Some(id) = event_id {
+        return Some(id.to_string());
+    }
+    match job {
+        Job::Followups(f) => f.request.as_ref().map(ToString::to_string),
+        _ => None,
+    }
+}
+
 fn thread_key(job: &Job) -> Option<String> {
     match job {
         Job::Converse(c) => Some(c.thread.storage_key()),
@@ -234,5 +248,97 @@ fn thread_key(job: &Job) -> Option<String> {
             None
         }
         Job::Followups(_) | Job::FeedbackThanks(_) | Job::SuggestPrompts(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::followups::{
+        ContactRef, FollowupsCommand, FollowupsJob, FollowupsStep, RequestKey, ResponseUrl,
+    };
+    use crate::domain::{
+        ChannelId, ChannelKind, Converse, MessageTs, TeamId, ThreadKey, ThreadTs, UserId,
+    };
+    use crate::store::StoreSettings;
+
+    fn converse(ts: &str) -> Job {
+        Job::Converse(Converse {
+            thread: ThreadKey {
+                team: TeamId::parse("T0ACME").unwrap(),
+                channel: ChannelId::parse("C0SALES").unwrap(),
+                thread_ts: ThreadTs::parse(ts).unwrap(),
+            },
+            message_ts: MessageTs::parse(ts).unwrap(),
+            user: UserId::parse("U0REP").unwrap(),
+            text: "hello".into(),
+            channel_kind: ChannelKind::Channel,
+            progress: Default::default(),
+        })
+    }
+
+    fn followups(request: Option<RequestKey>) -> Job {
+        Job::Followups(FollowupsJob {
+            team: TeamId::parse("T0ACME").unwrap(),
+            channel: ChannelId::parse("C0SALES").unwrap(),
+            user: UserId::parse("U0REP").unwrap(),
+            response_url: ResponseUrl::parse("https://hooks.slack.com/commands/T0/1/x").unwrap(),
+            request,
+            step: FollowupsStep::Suggest {
+                command: FollowupsCommand::for_contact(ContactRef::Name("Jane".into())),
+                progress: Default::default(),
+            },
+        })
+    }
+
+    fn accepted(admission: Admission) -> JobRecord {
+        match admission {
+            Admission::Accepted(record) => *record,
+            other => panic!("not admitted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_job_keeps_the_slack_delivery_it_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let event = EventId::parse("Ev0OBSERVE").unwrap();
+        let from_event = accepted(store.admit(Some(&event), converse("1.1"), false).unwrap());
+        assert_eq!(from_event.slack_event.as_deref(), Some("Ev0OBSERVE"));
+        let stored = store.job(from_event.id).unwrap().unwrap();
+        assert_eq!(stored.slack_event.as_deref(), Some("Ev0OBSERVE"));
+
+        let trigger = RequestKey::new("cmd", "13345224609.738474920").unwrap();
+        let command = accepted(store.admit(None, followups(Some(trigger)), false).unwrap());
+        assert_eq!(
+            command.slack_event.as_deref(),
+            Some("cmd:13345224609.738474920")
+        );
+
+        let queued_by_the_bot = accepted(store.admit(None, converse("2.2"), false).unwrap());
+        assert_eq!(queued_by_the_bot.slack_event, None);
+    }
+
+    #[test]
+    fn a_record_written_before_slack_event_existed_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
+        let record = accepted(store.admit(None, converse("1.1"), false).unwrap());
+        // The layout an older binary wrote: every field but `slack_event`.
+        let mut old = serde_json::to_value(&record).unwrap();
+        old.as_object_mut().unwrap().remove("slack_event");
+        store
+            .inner
+            .jobs
+            .insert(
+                record.id.get().to_be_bytes(),
+                serde_json::to_vec(&old).unwrap(),
+            )
+            .unwrap();
+
+        let loaded = store.job(record.id).unwrap().expect("still readable");
+        assert_eq!(loaded.slack_event, None);
+        assert_eq!(loaded.job, record.job);
+        assert_eq!(store.unfinished_jobs().unwrap(), vec![loaded]);
     }
 }

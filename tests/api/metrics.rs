@@ -1,6 +1,8 @@
 //! `GET /metrics`: what an operator's Prometheus scrapes after the bot has worked.
 
 use crate::helpers::*;
+use lexi_slack::sim::Canned;
+use serde_json::json;
 
 fn value(scrape: &str, series: &str) -> f64 {
     scrape
@@ -90,4 +92,116 @@ async fn a_scrape_after_a_conversation_counts_requests_jobs_and_calls() {
         ),
         1.0
     );
+}
+
+async fn scrape(app: &TestApp) -> String {
+    reqwest::get(app.url("/metrics"))
+        .await
+        .expect("scraped")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Scrapes until `done` holds: the worker settles a job just after its last call.
+async fn scrape_until(app: &TestApp, done: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = scrape(app).await;
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never came true:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_job_given_up_on_a_refused_key_counts_as_failed_not_done() {
+    let app = TestApp::spawn().await;
+    app.leadlex.enqueue(
+        "POST",
+        "/v1/lexi/chat",
+        Canned::json(
+            401,
+            json!({"error": {"code": "invalid_key", "message": "bad key"}}),
+        ),
+    );
+    let root = "1700000201.000100";
+    app.send_event(&mention("Ev1", root, None, "hello")).await;
+    // The user is told why there is no answer; the job is still a failure.
+    app.bot_replies(CHANNEL, root, 1).await;
+    let scrape = scrape_until(&app, |s| {
+        s.contains("lexi_jobs_failed_total{kind=\"converse\",reason=\"leadlex_refused\"} 1")
+    })
+    .await;
+    assert!(scrape.contains("# TYPE lexi_jobs_failed_total counter"));
+    assert_eq!(
+        value(
+            &scrape,
+            "lexi_job_runs_total{kind=\"converse\",outcome=\"failed\"}"
+        ),
+        1.0
+    );
+    assert!(
+        !scrape.contains("lexi_job_runs_total{kind=\"converse\",outcome=\"done\"}"),
+        "a failure is not also counted as done:\n{scrape}"
+    );
+    assert_eq!(value(&scrape, "lexi_jobs_queued"), 0.0);
+}
+
+#[tokio::test]
+async fn a_job_slack_refuses_to_post_counts_as_failed() {
+    let app = TestApp::spawn().await;
+    app.slack.enqueue(
+        "POST",
+        "/api/chat.postMessage",
+        Canned::json(200, json!({"ok": false, "error": "not_in_channel"})),
+    );
+    app.send_event(&mention("Ev1", "1700000202.000100", None, "hello"))
+        .await;
+    app.slack_calls("chat.postMessage", 1).await;
+    let scrape = scrape_until(&app, |s| {
+        s.contains("lexi_jobs_failed_total{kind=\"converse\",reason=\"slack_refused\"} 1")
+    })
+    .await;
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        0,
+        "no credit spent where nothing can be posted"
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "lexi_job_runs_total{kind=\"converse\",outcome=\"failed\"}"
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn queue_age_grows_while_a_job_is_held_and_is_zero_once_it_is_done() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        value(&scrape(&app).await, "lexi_jobs_oldest_queued_seconds"),
+        0.0,
+        "an empty queue has no age"
+    );
+    let gate = app.leadlex.hold("/v1/lexi/chat");
+    let root = "1700000203.000100";
+    app.send_event(&mention("Ev1", root, None, "hello")).await;
+    app.leadlex_calls("/v1/lexi/chat", 1).await;
+    let held = scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") > 0.0).await;
+    assert!(held.contains("# TYPE lexi_jobs_oldest_queued_seconds gauge"));
+    assert_eq!(value(&held, "lexi_jobs_queued"), 1.0);
+    assert!(
+        value(&held, "lexi_jobs_oldest_queued_seconds") < DEADLINE.as_secs_f64(),
+        "measured from when the job was accepted:\n{held}"
+    );
+
+    gate.release();
+    app.bot_replies(CHANNEL, root, 1).await;
+    scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") == 0.0).await;
 }

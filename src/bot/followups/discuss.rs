@@ -2,7 +2,7 @@
 
 use super::messages;
 use super::{Outcome, Run};
-use crate::bot::Deps;
+use crate::bot::{Deps, FailReason};
 use crate::domain::followups::{DiscussProgress, FollowupsCard, FollowupsStep};
 use crate::domain::{ChannelKind, Converse, Job, JobRecord, ThreadKey, ThreadTs};
 use crate::slack::followup_blocks;
@@ -53,7 +53,8 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
                 Err(error) if error.is_retryable() => return ctx.slack_failed(error),
                 Err(error) => {
                     tracing::warn!(%error, "cannot post the discussion to the channel");
-                    return ctx.tell(&mut used, messages::CANT_POST_HERE).await;
+                    let told = ctx.tell(&mut used, messages::CANT_POST_HERE).await;
+                    return told.failed_if_done(FailReason::of_slack(&error));
                 }
             }
         }

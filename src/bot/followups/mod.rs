@@ -171,6 +171,8 @@ impl<'a> Run<'a> {
             return Outcome::RetryAfter(wait);
         }
         tracing::error!(%error, "cannot show the follow-ups answer; giving up");
-        Outcome::Done
+        Outcome::Failed {
+            reason: crate::bot::FailReason::of_slack(&error),
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::messages::{self, Call};
 use super::{Outcome, Run};
-use crate::bot::Deps;
+use crate::bot::{Deps, FailReason};
 use crate::domain::JobRecord;
 use crate::domain::followups::{
     CardId, ContactCard, ContactRef, FollowupsCard, FollowupsCommand, FollowupsStep,
@@ -124,7 +124,8 @@ impl<'a> Suggest<'a> {
                 if self.ctx.may_retry(wait) {
                     return Outcome::RetryAfter(wait);
                 }
-                return self.finish(&render::notice(messages::GAVE_UP)).await;
+                let told = self.finish(&render::notice(messages::GAVE_UP)).await;
+                return told.failed_if_done(FailReason::StoreUnavailable);
             }
         };
         if let Err(error) = self.ctx.deps.store.durable().await {
@@ -248,7 +249,8 @@ impl<'a> Suggest<'a> {
             LeadLexErrorKind::RateLimited { .. } if !too_long => messages::GAVE_UP.to_owned(),
             _ => messages::for_leadlex_error(&error, call),
         };
-        self.finish(&render::notice(&text)).await
+        let told = self.finish(&render::notice(&text)).await;
+        told.failed_if_done(FailReason::of_leadlex(&error))
     }
 
     /// Replaces what the user sees (placeholder, picker) with `message`.
