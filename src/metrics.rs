@@ -75,6 +75,11 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         Kind::Gauge,
         "LeadLex calls remaining in the rate-limit window, as last reported (X-RateLimit-Remaining).",
     ),
+    (
+        QUOTA_REFUSALS,
+        Kind::Counter,
+        "Requests to Lexi turned away by a per-user or per-workspace cap, by scope (user, team) and job kind.",
+    ),
 ];
 
 pub const REQUESTS: &str = "lexi_slack_requests_total";
@@ -88,6 +93,7 @@ pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";
 pub const SLACK_LATENCY: &str = "lexi_slack_api_request_duration_seconds";
 pub const CREDITS: &str = "lexi_leadlex_credits_remaining";
 pub const RATE_LIMIT: &str = "lexi_leadlex_rate_limit_remaining";
+pub const QUOTA_REFUSALS: &str = "lexi_quota_refusals_total";
 
 #[derive(Default)]
 struct Histogram {

@@ -1,6 +1,8 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
-use crate::bot::{ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings};
+use crate::bot::{
+    ApprovalSettings, Deps, FollowPolicy, Quota, QuotaSettings, RetryPolicy, StreamSettings,
+};
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
 use crate::leadlex::LeadLexClient;
@@ -75,7 +77,15 @@ impl Application {
                     enabled: config.streaming,
                     flush_chars: tuning.stream_flush_chars,
                     flush_interval: tuning.stream_flush_interval,
-                }),
+                })
+                .with_quota(
+                    Quota::new(QuotaSettings {
+                        per_user: tuning.user_calls_per_minute,
+                        per_team: tuning.team_calls_per_minute,
+                        window: tuning.quota_window,
+                    })
+                    .with_metrics(metrics.clone()),
+                ),
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let worker = worker.with_metrics(metrics.clone());

@@ -62,6 +62,9 @@ impl Bot {
             .env("LEADLEX_API_URL", &self.leadlex_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{}", self.port))
             .env("DATA_DIR", &self.dir)
+            // One user sends every event here, far past the request caps on purpose.
+            .env("LEXI_USER_CALLS_PER_MINUTE", "0")
+            .env("LEXI_TEAM_CALLS_PER_MINUTE", "0")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod lexi_command;
 mod metrics;
+mod quota;
 mod secrets;
 mod streaming;
 mod tasks_command;
