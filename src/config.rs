@@ -49,8 +49,12 @@ pub struct Tuning {
     /// so an outage cannot grow the queue without bound.
     pub max_queued_jobs: usize,
     /// Tries of one job before the user is told it failed. With the default backoff (2 s doubling
-    /// to 2 minutes) the 11 tries wait about 10 minutes in all between them, so a LeadLex outage of
-    /// a few minutes is ridden out rather than reported ([`crate::bot::RetryPolicy::patience`]).
+    /// to 30 s) the 24 tries wait 10 minutes in all between them
+    /// ([`crate::bot::RetryPolicy::patience`]), so a LeadLex outage of a few minutes is ridden out
+    /// rather than reported. The tries are the job's, not each step's: a two-minute outage spends
+    /// 8 of them, and the 30 s cap (rather than minutes) leaves 16 for the steps after it, so
+    /// a flaky Slack at the end cannot exhaust them, and the backlog is answered within 30 s of
+    /// LeadLex coming back.
     pub max_attempts: u32,
     /// First retry delay; doubled each attempt, up to `retry_max_delay`.
     pub retry_base_delay: Duration,
@@ -90,9 +94,9 @@ impl Default for Tuning {
         Self {
             max_concurrent_jobs: 64,
             max_queued_jobs: 100_000,
-            max_attempts: 11,
+            max_attempts: 24,
             retry_base_delay: Duration::from_secs(2),
-            retry_max_delay: Duration::from_secs(120),
+            retry_max_delay: Duration::from_secs(30),
             max_rate_limit_wait: Duration::from_secs(15 * 60),
             leadlex_timeout: Duration::from_secs(90),
             slack_timeout: Duration::from_secs(15),

@@ -18,6 +18,8 @@ mod lexi_command;
 mod metrics;
 mod quota;
 mod secrets;
+mod soak;
+mod soak_audit;
 mod streaming;
 mod tasks_command;
 mod verification;
