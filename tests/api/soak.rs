@@ -229,7 +229,7 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
          leadlex_faults={} slack_faults={} faults_by_kind=[{}] answered={} told={} \
          sent_during_outage={} unanswered_during_outage={unanswered_during} lexi_calls={} \
          tries_per_key_max={max_tries} tries_per_key_mean={mean_tries:.2} \
-         median_gap_ms_by_retry={:?} backlog_answered_after_outage={recovery:?} took={:?}",
+         median_gap_ms_by_retry={:?} after_outage: first_leadlex_answer={:?} backlog_answered p50={:?} p95={:?} all={:?} took={:?}",
         soak.events,
         soak.threads,
         soak.error_rate,
@@ -243,6 +243,10 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         during.len(),
         app.leadlex.count("/v1/lexi/chat"),
         gaps.median_ms_by_retry,
+        recovery.first_answer_from_leadlex,
+        recovery.backlog_p50,
+        recovery.backlog_p95,
+        recovery.backlog_all,
         started.elapsed(),
     );
 

@@ -224,9 +224,20 @@ pub(crate) fn backoff(attempts: &BTreeMap<String, Vec<Recorded>>, retry: &RetryP
     }
 }
 
-/// From the outage's end until the last message sent before it was answered, by the arrival
-/// time of the Slack call that showed each answer.
-pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Duration {
+/// How the bot came back after the outage, timed from its end by the fakes' clocks.
+#[derive(Debug)]
+pub(crate) struct Recovery {
+    /// Until the first LeadLex call that got an answer.
+    pub first_answer_from_leadlex: Duration,
+    /// Until the messages sent before the outage ended were answered in their threads: half of
+    /// them, 95% of them, all of them.
+    pub backlog_p50: Duration,
+    pub backlog_p95: Duration,
+    pub backlog_all: Duration,
+}
+
+/// Each message's answer time is the arrival of the Slack call that showed it.
+pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Recovery {
     let mut shown: HashMap<String, Instant> = HashMap::new();
     for call in app.slack.requests() {
         let shows = call.path.ends_with("/chat.update") || call.path.ends_with("/chat.postMessage");
@@ -238,12 +249,31 @@ pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Dur
             shown.entry(t.to_owned()).or_insert(call.at);
         }
     }
-    sent.iter()
+    let mut backlog: Vec<Duration> = sent
+        .iter()
         .filter(|s| s.at <= outage_off)
         .filter_map(|s| shown.get(&s.token))
         .map(|at| at.saturating_duration_since(outage_off))
-        .max()
-        .unwrap_or_default()
+        .collect();
+    backlog.sort();
+    let share = |q: f64| {
+        let i = ((backlog.len() as f64 * q).ceil() as usize).clamp(1, backlog.len().max(1)) - 1;
+        backlog.get(i).copied().unwrap_or_default()
+    };
+    let first_answer_from_leadlex = app
+        .leadlex
+        .requests_to("/v1/lexi/chat")
+        .iter()
+        .filter(|r| r.fault.is_none() && r.at >= outage_off)
+        .map(|r| r.at.duration_since(outage_off))
+        .min()
+        .unwrap_or_default();
+    Recovery {
+        first_answer_from_leadlex,
+        backlog_p50: share(0.5),
+        backlog_p95: share(0.95),
+        backlog_all: backlog.last().copied().unwrap_or_default(),
+    }
 }
 
 /// Threads that sent Lexi more than one `conversation_id`, with how many.
