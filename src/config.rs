@@ -53,8 +53,8 @@ pub struct Tuning {
     /// ([`crate::bot::RetryPolicy::patience`]), so a LeadLex outage of a few minutes is ridden out
     /// rather than reported. The tries are the job's, not each step's: a two-minute outage spends
     /// 8 of them, and the 30 s cap (rather than minutes) leaves 16 for the steps after it, so
-    /// a flaky Slack at the end cannot exhaust them, and the backlog is answered within 30 s of
-    /// LeadLex coming back.
+    /// a flaky Slack at the end cannot exhaust them, and every waiting job tries again within
+    /// 30 s of LeadLex coming back (RELIABILITY.md, "Faults from LeadLex and Slack").
     pub max_attempts: u32,
     /// First retry delay; doubled each attempt, up to `retry_max_delay`.
     pub retry_base_delay: Duration,

@@ -289,10 +289,12 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         split.is_empty(),
         "threads with several conversations: {split:?}"
     );
-    assert!(
-        injected.len() >= kinds.len(),
-        "every kind was injected: {by_kind:?}"
-    );
+    if soak.error_rate > 0.0 {
+        assert!(
+            injected.len() >= kinds.len(),
+            "every kind was injected: {by_kind:?}"
+        );
+    }
 }
 
 /// A bad key fails every message the same way: the operator needs one loud line, not one per
