@@ -7,7 +7,7 @@
 //!
 //! CI runs the small version (100 events, 10 threads, 6 approval cards, 8 `/followups`, 3 kills).
 //! The full one:
-//! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_APPROVALS=30 CHAOS_FOLLOWUPS=40 CHAOS_KILLS=10 cargo test --release --locked --test chaos -- --nocapture`
+//! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_APPROVALS=30 CHAOS_FOLLOWUPS=40 CHAOS_KILLS=10 cargo test --locked --test chaos -- --nocapture`
 
 #[path = "chaos/approvals.rs"]
 mod approvals;
