@@ -64,13 +64,43 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         },
         Err(e) => Finding::problem(format!("LeadLex: cannot build an HTTP client ({e})")),
     });
+    if let Some(app_token) = &config.slack_app_token {
+        findings.push(check_socket_mode(config, app_token, timeout).await);
+    }
     findings.push(check_data_dir(config));
-    findings.push(Finding::ok(format!(
-        "Slack app: set the Request URL (Event Subscriptions, Interactivity, slash commands) to \
-         https://YOUR-HOST/slack/events, served by this bot on {}",
-        config.listen_addr
-    )));
+    findings.push(Finding::ok(match config.slack_app_token {
+        Some(_) => "Slack app: Socket Mode is on (SLACK_APP_TOKEN), so no Request URL is needed; \
+                    create the app from manifest/lexi-slack.socket-mode.yaml"
+            .to_owned(),
+        None => format!(
+            "Slack app: set the Request URL (Event Subscriptions, Interactivity, slash commands) to \
+             https://YOUR-HOST/slack/events, served by this bot on {}",
+            config.listen_addr
+        ),
+    }));
     findings
+}
+
+/// Asks for a socket URL without connecting: proves the app token and Socket Mode work.
+async fn check_socket_mode(
+    config: &Config,
+    app_token: &secrecy::SecretString,
+    timeout: Duration,
+) -> Finding {
+    let http = match crate::outbound::client(timeout) {
+        Ok(http) => http,
+        Err(e) => {
+            return Finding::problem(format!(
+                "Slack Socket Mode: cannot build an HTTP client ({e})"
+            ));
+        }
+    };
+    match crate::socket::open_connection(&http, &config.slack_api_url, app_token).await {
+        Ok(_) => Finding::ok(
+            "Slack Socket Mode: apps.connections.open accepted SLACK_APP_TOKEN (not connected by check)",
+        ),
+        Err(e) => Finding::problem(format!("Slack Socket Mode: {e}")),
+    }
 }
 
 fn check_data_dir(config: &Config) -> Finding {

@@ -18,7 +18,10 @@ pub const DEFAULT_TEAM_CALLS_PER_MINUTE: u32 = 200;
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub signing_secrets: SigningSecrets,
+    /// Optional only in Socket Mode, where no request is signed (the app token opened the socket).
+    pub signing_secrets: Option<SigningSecrets>,
+    /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's payloads also arrive over Socket Mode.
+    pub slack_app_token: Option<SecretString>,
     pub slack_bot_token: SecretString,
     pub leadlex_api_key: SecretString,
     pub leadlex_api_url: String,
@@ -28,8 +31,8 @@ pub struct Config {
     /// Slack users who may approve any Lexi task, besides the one who asked.
     pub approvers: Vec<UserId>,
     pub log_format: LogFormat,
-    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default off until a
-    /// crash between `chat.startStream` and recording its ts can no longer leave partial text).
+    /// `LEXI_STREAMING`: stream answers into the thread as Lexi writes them (default on; a
+    /// workspace without Slack's agent features gets the plain reply, as does any stream error).
     pub streaming: bool,
     pub tuning: Tuning,
 }
@@ -87,6 +90,23 @@ pub struct Tuning {
     pub team_calls_per_minute: u32,
     /// The sliding window those caps count in: a minute (tests shorten it).
     pub quota_window: Duration,
+    /// Lexi's answer stream is given up as stalled after this long without a byte (it then
+    /// falls back to the plain reply); `leadlex_timeout` would cut off a long answer still flowing.
+    pub leadlex_stream_idle_timeout: Duration,
+    /// …and after this long in all, however steadily it flows.
+    pub leadlex_stream_max_duration: Duration,
+    /// A rep's DM is offered suggested prompts at most once in this long.
+    pub suggested_prompts_every: Duration,
+    /// How long Lexi may take before the "working on it" placeholder goes up (zero: before
+    /// asking). Answers quicker than this arrive as one message, without a placeholder.
+    pub placeholder_after: Duration,
+    /// Socket Mode: first wait before reconnecting after a failure; doubled (with jitter) per
+    /// failure in a row, up to `socket_backoff_max`.
+    pub socket_backoff_first: Duration,
+    pub socket_backoff_max: Duration,
+    /// Socket Mode: silence after which the bot pings Slack; a second silence this long ends the
+    /// connection (a stalled socket looks open but delivers nothing).
+    pub socket_ping_interval: Duration,
 }
 
 impl Default for Tuning {
@@ -114,6 +134,13 @@ impl Default for Tuning {
             user_calls_per_minute: DEFAULT_USER_CALLS_PER_MINUTE,
             team_calls_per_minute: DEFAULT_TEAM_CALLS_PER_MINUTE,
             quota_window: Duration::from_secs(60),
+            leadlex_stream_idle_timeout: Duration::from_secs(60),
+            leadlex_stream_max_duration: Duration::from_secs(10 * 60),
+            suggested_prompts_every: Duration::from_secs(24 * 60 * 60),
+            placeholder_after: crate::bot::DEFAULT_PLACEHOLDER_AFTER,
+            socket_backoff_first: Duration::from_secs(1),
+            socket_backoff_max: Duration::from_secs(60),
+            socket_ping_interval: Duration::from_secs(10),
         }
     }
 }
@@ -139,6 +166,16 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let slack_app_token = match get("SLACK_APP_TOKEN") {
+            Some(v) if !v.starts_with("xapp-") => {
+                problems.push(
+                    "SLACK_APP_TOKEN must start with `xapp-` (Slack app → Basic Information → App-Level Tokens)"
+                        .to_owned(),
+                );
+                None
+            }
+            v => v.map(SecretString::from),
+        };
         let mut required = |name: &str, prefix: &str, what: &str| match get(name) {
             None => {
                 problems.push(format!("{name} is not set ({what})"));
@@ -150,11 +187,15 @@ impl Config {
             }
             Some(v) => Some(SecretString::from(v)),
         };
-        let signing_secret = required(
-            "SLACK_SIGNING_SECRET",
-            "",
-            "Slack app → Basic Information → Signing Secret",
-        );
+        // Socket Mode payloads are not signed: without HTTP callbacks the secret is not needed.
+        let signing_secret = match get("SLACK_SIGNING_SECRET") {
+            None if get("SLACK_APP_TOKEN").is_some() => None,
+            _ => required(
+                "SLACK_SIGNING_SECRET",
+                "",
+                "Slack app → Basic Information → Signing Secret; or set SLACK_APP_TOKEN for Socket Mode",
+            ),
+        };
         let slack_bot_token = required(
             "SLACK_BOT_TOKEN",
             "xoxb-",
@@ -220,8 +261,8 @@ impl Config {
         let team_calls_per_minute =
             per_minute("LEXI_TEAM_CALLS_PER_MINUTE", DEFAULT_TEAM_CALLS_PER_MINUTE);
         let streaming = match get("LEXI_STREAMING").as_deref() {
-            Some("on") => true,
-            None | Some("off") => false,
+            None | Some("on") => true,
+            Some("off") => false,
             Some(other) => {
                 problems.push(format!("LEXI_STREAMING `{other}` must be `on` or `off`"));
                 false
@@ -236,17 +277,14 @@ impl Config {
             }
         };
 
-        match (
-            signing_secret,
-            slack_bot_token,
-            leadlex_api_key,
-            listen_addr,
-        ) {
-            (Some(current), Some(slack_bot_token), Some(leadlex_api_key), Ok(listen_addr))
+        match (slack_bot_token, leadlex_api_key, listen_addr) {
+            (Some(slack_bot_token), Some(leadlex_api_key), Ok(listen_addr))
                 if problems.is_empty() =>
             {
                 Ok(Config {
-                    signing_secrets: SigningSecrets::new(current, previous_secret),
+                    signing_secrets: signing_secret
+                        .map(|current| SigningSecrets::new(current, previous_secret)),
+                    slack_app_token,
                     slack_bot_token,
                     leadlex_api_key,
                     leadlex_api_url,
@@ -415,6 +453,45 @@ mod tests {
         let err = config(&vars).unwrap_err().to_string();
         assert!(err.contains("LEXI_USER_CALLS_PER_MINUTE `lots`"), "{err}");
         assert!(err.contains("LEXI_TEAM_CALLS_PER_MINUTE `-1`"), "{err}");
+    }
+
+    #[test]
+    fn an_app_token_turns_socket_mode_on_and_makes_the_signing_secret_optional() {
+        let socket_only = [
+            ("SLACK_APP_TOKEN", "xapp-1-A0LEXI-secret"),
+            ("SLACK_BOT_TOKEN", "xoxb-123-secret"),
+            ("LEADLEX_API_KEY", "wbk_live_secret"),
+        ];
+        let c = config(&socket_only).unwrap();
+        assert!(c.signing_secrets.is_none());
+        assert!(c.slack_app_token.is_some());
+        assert!(!format!("{c:?}").contains("xapp-1-A0LEXI-secret"));
+
+        let mut both = MINIMAL.to_vec();
+        both.push(("SLACK_APP_TOKEN", "xapp-1-A0LEXI-secret"));
+        let c = config(&both).unwrap();
+        assert!(c.signing_secrets.is_some() && c.slack_app_token.is_some());
+        assert!(config(MINIMAL).unwrap().slack_app_token.is_none());
+    }
+
+    #[test]
+    fn an_app_token_of_the_wrong_kind_is_one_clear_problem() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SLACK_APP_TOKEN", "xoxb-123-secret"));
+        let err = config(&vars).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0].contains("SLACK_APP_TOKEN must start with `xapp-`"),
+            "{err}"
+        );
+
+        let err = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("LEADLEX_API_KEY", "wbk_1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SLACK_SIGNING_SECRET is not set") && err.contains("SLACK_APP_TOKEN"),
+            "names both ways to receive Slack's payloads: {err}"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod sim;
 pub mod slack;
+pub mod socket;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

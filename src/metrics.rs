@@ -80,6 +80,36 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         Kind::Counter,
         "Requests to Lexi turned away by a per-user or per-workspace cap, by scope (user, team) and job kind.",
     ),
+    (
+        SOCKET_ENVELOPES,
+        Kind::Counter,
+        "Socket Mode frames by outcome: acked, withheld (not acknowledged so Slack delivers again), unreadable (ignored).",
+    ),
+    (
+        SOCKET_RECONNECTS,
+        Kind::Counter,
+        "Socket Mode connections opened after the first, by reason (refresh_requested, warning, expiring, closed, failed, ...).",
+    ),
+    (
+        SOCKET_CONNECTED,
+        Kind::Gauge,
+        "1 while a Socket Mode connection is open and greeted, else 0.",
+    ),
+    (
+        LEADLEX_STREAMS,
+        Kind::Counter,
+        "Lexi answer streams by how they ended: completed, idle_timeout (nothing arrived for too long), too_long (over the overall cap), broken, abandoned.",
+    ),
+    (
+        LEADLEX_STREAM_DURATION,
+        Kind::Histogram,
+        "Seconds from opening a Lexi answer stream to its end, by outcome.",
+    ),
+    (
+        FEEDBACK_CLICKS,
+        Kind::Counter,
+        "Feedback on Lexi's answers by value (positive, negative); a repeated click is not counted.",
+    ),
 ];
 
 pub const REQUESTS: &str = "lexi_slack_requests_total";
@@ -94,6 +124,12 @@ pub const SLACK_LATENCY: &str = "lexi_slack_api_request_duration_seconds";
 pub const CREDITS: &str = "lexi_leadlex_credits_remaining";
 pub const RATE_LIMIT: &str = "lexi_leadlex_rate_limit_remaining";
 pub const QUOTA_REFUSALS: &str = "lexi_quota_refusals_total";
+pub const SOCKET_ENVELOPES: &str = "lexi_slack_socket_envelopes_total";
+pub const SOCKET_RECONNECTS: &str = "lexi_slack_socket_reconnects_total";
+pub const SOCKET_CONNECTED: &str = "lexi_slack_socket_connected";
+pub const LEADLEX_STREAMS: &str = "lexi_leadlex_streams_total";
+pub const LEADLEX_STREAM_DURATION: &str = "lexi_leadlex_stream_duration_seconds";
+pub const FEEDBACK_CLICKS: &str = "lexi_feedback_clicks_total";
 
 #[derive(Default)]
 struct Histogram {

@@ -1,13 +1,15 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
 use crate::bot::{
-    ApprovalSettings, Deps, FollowPolicy, Quota, QuotaSettings, RetryPolicy, StreamSettings,
+    AgentSurfaceSettings, ApprovalSettings, Deps, FollowPolicy, Quota, QuotaSettings, RetryPolicy,
+    StreamSettings,
 };
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
-use crate::leadlex::LeadLexClient;
+use crate::leadlex::{LeadLexClient, StreamLimits};
 use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
+use crate::socket::SocketMode;
 use crate::store::{Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
 use anyhow::Context;
@@ -26,6 +28,8 @@ pub struct Application {
     store: Store,
     handle: WorkerHandle,
     seen_retention: Duration,
+    /// Set when `SLACK_APP_TOKEN` is: Slack's payloads also arrive over a WebSocket.
+    socket: Option<SocketMode>,
 }
 
 impl Application {
@@ -55,7 +59,11 @@ impl Application {
             tuning.leadlex_timeout,
         )
         .context("cannot build the LeadLex client")?
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_stream_limits(StreamLimits {
+            idle: tuning.leadlex_stream_idle_timeout,
+            max: tuning.leadlex_stream_max_duration,
+        });
         let retry = RetryPolicy {
             max_attempts: tuning.max_attempts,
             base_delay: tuning.retry_base_delay,
@@ -73,10 +81,14 @@ impl Application {
         let deps = Arc::new(
             Deps::new(slack, leadlex, store.clone(), retry)
                 .with_approvals(approvals)
+                .with_placeholder_after(tuning.placeholder_after)
                 .with_streaming(StreamSettings {
                     enabled: config.streaming,
                     flush_chars: tuning.stream_flush_chars,
                     flush_interval: tuning.stream_flush_interval,
+                })
+                .with_agent_surface(AgentSurfaceSettings {
+                    prompts_every: tuning.suggested_prompts_every,
                 })
                 .with_quota(
                     Quota::new(QuotaSettings {
@@ -89,7 +101,8 @@ impl Application {
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let worker = worker.with_metrics(metrics.clone());
-        let router = http::router(AppState {
+        let (socket_connected, socket_status) = watch::channel(false);
+        let state = AppState {
             secrets: config.signing_secrets.clone(),
             store: store.clone(),
             worker: handle.clone(),
@@ -100,7 +113,16 @@ impl Application {
             response_urls: ResponseUrlPolicy::new(&config.slack_api_url),
             approvers: config.approvers.clone().into(),
             metrics: metrics.clone(),
-        });
+            socket_connected: config.slack_app_token.is_some().then_some(socket_status),
+        };
+        let socket = match &config.slack_app_token {
+            Some(token) => Some(
+                SocketMode::new(state.clone(), &config, token.clone(), socket_connected)
+                    .context("cannot build the Socket Mode client")?,
+            ),
+            None => None,
+        };
+        let router = http::router(state);
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen_addr))?;
@@ -111,6 +133,7 @@ impl Application {
             store,
             handle,
             seen_retention: tuning.seen_retention,
+            socket,
         })
     }
 
@@ -142,10 +165,22 @@ impl Application {
             self.seen_retention,
             stop_rx,
         )));
+        // Socket Mode stops taking envelopes when HTTP stops taking requests, before the worker stops.
+        let (closing_tx, closing_rx) = watch::channel(false);
+        let socket = self
+            .socket
+            .map(|socket| AbortOnDrop(tokio::spawn(socket.run(closing_rx))));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        };
         tracing::info!(addr = %self.listener.local_addr()?, "lexi-slack is listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
+        if let Some(mut socket) = socket {
+            let _ = (&mut socket.0).await;
+        }
         tracing::info!("stopped accepting requests; finishing running jobs");
         let _ = stop_tx.send(true);
         let _ = (&mut worker.0).await;

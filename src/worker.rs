@@ -287,6 +287,7 @@ pub fn job_kind(record: &JobRecord) -> &'static str {
         Job::ListTasks(_) => "list_tasks",
         Job::Followups(_) => "followups",
         Job::FeedbackThanks(_) => "feedback_thanks",
+        Job::SuggestPrompts(_) => "suggest_prompts",
     }
 }
 

@@ -8,6 +8,9 @@
 //! CI runs the small version (100 events, 10 threads, 6 approval cards, 8 `/followups`, 3 kills).
 //! The full one:
 //! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_APPROVALS=30 CHAOS_FOLLOWUPS=40 CHAOS_KILLS=10 cargo test --locked --test chaos -- --nocapture`
+//!
+//! `CHAOS_STREAMING=off` runs the non-streamed reply instead of streams (the default, `on`, is
+//! what ships); `CHAOS_LOG=info` (any `RUST_LOG` filter) shows the bots' logs.
 
 #[path = "chaos/approvals.rs"]
 mod approvals;
@@ -198,13 +201,15 @@ fn plan(events: usize, threads: usize) -> Vec<Vec<Planned>> {
     let mut plan: Vec<Vec<Planned>> = Vec::new();
     let mut n = 0;
     for t in 0..threads {
-        let root = format!("17100{t:05}.000000");
+        // Older than any ts the simulated Slack hands out (it counts up from 1700000000), as a
+        // user's message is older than the bot's reply to it: the bot reads threads back by ts.
+        let root = format!("16990{t:05}.000000");
         let mut thread = Vec::new();
         for m in 0..per_thread {
             if n == events {
                 break;
             }
-            let ts = format!("17100{t:05}.{m:06}");
+            let ts = format!("16990{t:05}.{m:06}");
             let token = format!("chaos-t{t}-m{m}");
             let parent = (m > 0).then(|| root.clone());
             thread.push((format!("EvChaos{t}x{m}"), ts, parent, token));
@@ -235,7 +240,7 @@ async fn audit_answers(slack: &FakeSlack, plan: &[Vec<Planned>]) -> Answers {
             stale: 0,
         };
         for (t, thread) in plan.iter().enumerate() {
-            let root = format!("17100{t:05}.000000");
+            let root = format!("16990{t:05}.000000");
             let replies: Vec<String> = slack
                 .thread(CHANNEL, &root)
                 .iter()
@@ -284,12 +289,15 @@ fn audit_conversations(leadlex: &FakeLeadLex, threads: usize) -> Conversations {
     };
     let mut conversations_per_thread: BTreeMap<usize, std::collections::BTreeSet<String>> =
         BTreeMap::new();
-    for call in leadlex.requests_to("/v1/lexi/chat") {
+    // A streamed ask names its conversation at the top level, a plain one in its context.
+    let mut asks = leadlex.requests_to("/v1/lexi/chat");
+    asks.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
+    for call in asks {
         let body = call.json();
-        let (Some(t), Some(id)) = (
-            body["message"].as_str().and_then(thread_of),
-            body["context"]["conversation_id"].as_str(),
-        ) else {
+        let id = body["context"]["conversation_id"]
+            .as_str()
+            .or(body["conversation_id"].as_str());
+        let (Some(t), Some(id)) = (body["message"].as_str().and_then(thread_of), id) else {
             continue;
         };
         conversations_per_thread
@@ -334,7 +342,9 @@ struct Repeats {
 
 /// LeadLex calls repeated by a crash carry the same key; counts them.
 fn audit_repeats(leadlex: &FakeLeadLex) -> Repeats {
-    let chats = leadlex.requests_to("/v1/lexi/chat");
+    // Streamed (`CHAOS_STREAMING=on`) or not, every ask of Lexi counts.
+    let mut chats = leadlex.requests_to("/v1/lexi/chat");
+    chats.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
     let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
     let mut keys_by_message: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
     for call in &chats {

@@ -1,10 +1,10 @@
 //! A message for Lexi: placeholder in the thread, ask Lexi (continuing the thread's conversation), replace the placeholder with the answer.
 
 use super::{Deps, Outcome};
-use super::{approval_card, messages, stream_answer};
+use super::{adopt, approval_card, messages, stream_answer};
 use crate::domain::{Approval, ConversationId, Converse, Job, JobRecord, LexiAnswer, ThreadKey};
 use crate::leadlex::{ChatContext, LeadLexError, LeadLexErrorKind};
-use crate::slack::{OutgoingMessage, SlackError, render};
+use crate::slack::{OutgoingMessage, ReplyTag, SlackError, render};
 
 /// LeadLex's documented maximum message length (characters).
 const MAX_MESSAGE_CHARS: usize = 12_000;
@@ -27,6 +27,16 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
 }
 
 async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
+    // Resumed after a crash: first find what an earlier run posted but never recorded.
+    if adopt::needed(deps, step.header.enqueued_ms, job) {
+        if let Err(outcome) = adopt::earlier_posts(&step, job).await {
+            return outcome;
+        }
+    }
+    // The streamed answer is complete in the thread (saved, or adopted just now).
+    if job.progress.stream_stopped {
+        return Outcome::Done;
+    }
     // `@Lexi new` (`/lexi new` can't run in threads): this thread starts a fresh conversation.
     if job.text.trim().eq_ignore_ascii_case("new") {
         return step.start_over(job).await;
@@ -40,6 +50,7 @@ async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
         return step.reply_without_lexi(job, text).await;
     }
 
+    super::agent_surface::title_new_thread(deps, job).await;
     let fresh = job.progress.placeholder_ts.is_none() && job.progress.answer.is_none();
     if deps.streaming.enabled && !job.progress.streaming_off && fresh {
         match stream_answer::run(&step, job).await {
@@ -48,37 +59,18 @@ async fn converse(deps: &Deps, step: Step<'_>, job: &mut Converse) -> Outcome {
         }
     }
 
-    if job.progress.placeholder_ts.is_none() {
-        match deps
-            .slack
-            .post_in_thread(
-                &job.thread.channel,
-                &job.thread.thread_ts,
-                &render::working(),
-            )
-            .await
-        {
-            Ok(ts) => {
-                job.progress.placeholder_ts = Some(ts);
-                if let Some(outcome) = step.save(job).await {
-                    return outcome;
-                }
-            }
-            Err(e) => return step.slack_failed(e),
-        }
-    }
-
     let answer = match job.progress.answer.clone() {
         Some(answer) => answer,
-        None => match step.ask_lexi(job).await {
-            Ok(answer) => {
+        None => match step.ask_lexi_with_placeholder(job).await {
+            Ok(Ok(answer)) => {
                 job.progress.answer = Some(answer.clone());
                 if let Some(outcome) = step.save(job).await {
                     return outcome;
                 }
                 answer
             }
-            Err(failure) => return step.lexi_failed(job, failure).await,
+            Ok(Err(failure)) => return step.lexi_failed(job, failure).await,
+            Err(outcome) => return outcome,
         },
     };
     step.post_answer(job, &answer).await
@@ -89,7 +81,7 @@ pub(super) struct Step<'a> {
     attempts: u32,
     pub(super) key: String,
     /// The record as this run found it; progress is saved by swapping in the current job.
-    header: JobRecord,
+    pub(super) header: JobRecord,
 }
 
 impl Step<'_> {
@@ -105,6 +97,67 @@ impl Step<'_> {
             tracing::error!(%error, "cannot save job progress");
             Outcome::RetryAfter(self.deps.retry.delay(self.attempts, None))
         })
+    }
+
+    /// Asks Lexi; if the answer takes longer than `placeholder_after`, puts the "working on it"
+    /// placeholder up meanwhile (once per message: a retry finds it in `progress`). `Err` is the
+    /// run's outcome when the placeholder cannot be posted or saved.
+    ///
+    /// With a zero wait the placeholder goes up first and Lexi is only asked once it is there,
+    /// so no credit is spent where the bot cannot post. With a wait, a quick answer comes as
+    /// one message; the price is that a channel the bot cannot post in is only found out after
+    /// Lexi answered.
+    async fn ask_lexi_with_placeholder(
+        &self,
+        job: &mut Converse,
+    ) -> Result<Result<LexiAnswer, LeadLexError>, Outcome> {
+        let wait = self.deps.placeholder_after;
+        if job.progress.placeholder_ts.is_some() {
+            return Ok(self.ask_lexi(job).await);
+        }
+        if wait.is_zero() {
+            self.post_placeholder(job).await?;
+            return Ok(self.ask_lexi(job).await);
+        }
+        let asking = job.clone();
+        let ask = self.ask_lexi(&asking);
+        tokio::pin!(ask);
+        tokio::select! {
+            biased;
+            answered = &mut ask => return Ok(answered),
+            () = tokio::time::sleep(wait) => {}
+        }
+        // Lexi's request is already on the wire (hyper drives it on its own task); it goes on
+        // while the placeholder is posted, and is dropped (to be asked again with the same
+        // Idempotency-Key) only if the placeholder fails.
+        self.post_placeholder(job).await?;
+        Ok(ask.await)
+    }
+
+    async fn post_placeholder(&self, job: &mut Converse) -> Result<(), Outcome> {
+        let tag = ReplyTag::part(&self.key, 0);
+        let (channel, thread) = (&job.thread.channel, &job.thread.thread_ts);
+        match (self.deps.slack)
+            .post_in_thread(channel, thread, &render::working(), &tag)
+            .await
+        {
+            Ok(ts) => {
+                job.progress.placeholder_ts = Some(ts);
+                match self.save(job).await {
+                    Some(outcome) => Err(outcome),
+                    None => Ok(()),
+                }
+            }
+            Err(e) => Err(self.post_failed(job, e)),
+        }
+    }
+
+    /// A post that failed: if Slack may have made it anyway, the next run looks for it first.
+    fn post_failed(&self, job: &mut Converse, error: SlackError) -> Outcome {
+        if error.outcome_unknown() {
+            job.progress.check_thread = true;
+        }
+        self.slack_failed(error)
     }
 
     async fn ask_lexi(&self, job: &Converse) -> Result<LexiAnswer, LeadLexError> {
@@ -172,28 +225,30 @@ impl Step<'_> {
     }
 
     /// Replaces the placeholder (or posts, if there is none) with one message.
-    async fn show(&self, job: &Converse, message: &OutgoingMessage) -> Outcome {
+    async fn show(&self, job: &mut Converse, message: &OutgoingMessage) -> Outcome {
+        let tag = ReplyTag::part(&self.key, 0);
+        let (channel, thread) = (&job.thread.channel, &job.thread.thread_ts);
         let result = match &job.progress.placeholder_ts {
             Some(ts) => {
-                self.deps
-                    .slack
-                    .update(&job.thread.channel, ts, message)
-                    .await
+                let updated = (self.deps.slack)
+                    .update_tagged(channel, ts, message, Some(&tag))
+                    .await;
+                updated.map_err(|e| self.slack_failed(e))
             }
-            None => self
+            None => match self
                 .deps
                 .slack
-                .post_in_thread(&job.thread.channel, &job.thread.thread_ts, message)
+                .post_in_thread(channel, thread, message, &tag)
                 .await
-                .map(drop),
+            {
+                Ok(_) => Ok(()),
+                Err(e) => Err(self.post_failed(job, e)),
+            },
         };
-        match result {
-            Ok(()) => Outcome::Done,
-            Err(e) => self.slack_failed(e),
-        }
+        result.err().unwrap_or(Outcome::Done)
     }
 
-    async fn start_over(&self, job: &Converse) -> Outcome {
+    async fn start_over(&self, job: &mut Converse) -> Outcome {
         if let Err(error) = self.deps.store.forget_conversation(&job.thread) {
             tracing::error!(%error, "cannot forget the thread's conversation");
             return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, None));
@@ -201,7 +256,7 @@ impl Step<'_> {
         self.reply_without_lexi(job, messages::FRESH_START).await
     }
 
-    async fn reply_without_lexi(&self, job: &Converse, text: &str) -> Outcome {
+    async fn reply_without_lexi(&self, job: &mut Converse, text: &str) -> Outcome {
         if job.progress.parts_posted > 0 {
             return Outcome::Done;
         }
@@ -221,23 +276,28 @@ impl Step<'_> {
             None => None,
         };
         let (mut parts, mut card_at) = with_card(render::answer(&answer.text), approval.as_ref());
+        // Not on the mrkdwn fallback below: a surface refusing one new block may refuse these.
+        crate::slack::feedback_blocks::attach(&mut parts);
         let mut fallen_back = false;
         let mut index = job.progress.parts_posted as usize;
         while index < parts.len() {
             let part = &parts[index];
             let placeholder = job.progress.placeholder_ts.clone().filter(|_| index == 0);
+            let tag = ReplyTag::part(&self.key, index as u32);
+            let (channel, thread) = (&job.thread.channel, &job.thread.thread_ts);
             let result = match &placeholder {
-                Some(ts) => self
-                    .deps
-                    .slack
-                    .update(&job.thread.channel, ts, part)
+                Some(ts) => (self.deps.slack)
+                    .update_tagged(channel, ts, part, Some(&tag))
                     .await
                     .map(|()| ts.clone()),
                 None => {
-                    self.deps
-                        .slack
-                        .post_in_thread(&job.thread.channel, &job.thread.thread_ts, part)
-                        .await
+                    let posted = (self.deps.slack)
+                        .post_in_thread(channel, thread, part, &tag)
+                        .await;
+                    if posted.as_ref().is_err_and(SlackError::outcome_unknown) {
+                        job.progress.check_thread = true;
+                    }
+                    posted
                 }
             };
             match result {
@@ -277,7 +337,7 @@ impl Step<'_> {
         Outcome::Done
     }
 
-    fn slack_failed(&self, error: SlackError) -> Outcome {
+    pub(super) fn slack_failed(&self, error: SlackError) -> Outcome {
         if error.is_retryable() && self.deps.retry.may_retry(self.attempts) {
             tracing::warn!(%error, attempt = self.attempts + 1, "Slack failed; will retry");
             return Outcome::RetryAfter(self.deps.retry.delay(self.attempts, error.retry_after()));

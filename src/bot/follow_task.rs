@@ -9,7 +9,7 @@ use super::{Deps, Outcome, approval_card, approval_messages};
 use crate::domain::{Approval, FollowTask, Job, JobRecord, Task, TaskId, TaskOutcome, TaskStatus};
 use crate::leadlex::{LeadLexError, LeadLexErrorKind};
 use crate::slack::approval_blocks::{ephemeral_text, outcome, stopped_following};
-use crate::slack::{OutgoingMessage, SlackError};
+use crate::slack::{OutgoingMessage, ReplyTag, SlackError};
 use crate::store::now_ms;
 use std::time::Duration;
 
@@ -56,7 +56,8 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
                 (ephemeral_text(&text), TaskOutcome::Unknown)
             }
         };
-        if let Err(error) = post(deps, &approval, &message).await {
+        let tag = ReplyTag::notice(&record.idempotency_key);
+        if let Err(error) = post(deps, &approval, &message, &tag).await {
             if error.is_retryable() && deps.retry.may_retry(record.attempts) {
                 tracing::warn!(%error, "cannot post the task's outcome yet; will retry");
                 return Outcome::RetryAfter(deps.retry.delay(record.attempts, error.retry_after()));
@@ -117,11 +118,12 @@ async fn post(
     deps: &Deps,
     approval: &Approval,
     message: &OutgoingMessage,
+    tag: &ReplyTag,
 ) -> Result<(), SlackError> {
     match &approval.thread_ts {
         Some(thread) => deps
             .slack
-            .post_in_thread(&approval.channel, thread, message)
+            .post_in_thread(&approval.channel, thread, message, tag)
             .await
             .map(drop),
         None => deps

@@ -1,5 +1,7 @@
 //! What the bot does with each job: an exhaustive match from job kind to handler.
 
+mod adopt;
+mod agent_surface;
 mod approval_card;
 mod approval_messages;
 mod approval_notice;
@@ -15,6 +17,7 @@ mod retry;
 mod stream_answer;
 mod tasks_command;
 
+pub use agent_surface::AgentSurfaceSettings;
 pub use approval_settings::{ApprovalSettings, FollowPolicy};
 pub use quota::{Quota, QuotaSettings};
 pub use retry::RetryPolicy;
@@ -38,6 +41,16 @@ pub struct Deps {
     pub streaming: StreamSettings,
     /// Caps on requests to Lexi per user and per workspace (none unless set).
     pub quota: Quota,
+    /// Suggested prompts and thread titles in Lexi's DM.
+    pub agent_surface: AgentSurfaceSettings,
+    /// How long Lexi may take before a "working on it" placeholder goes up (zero: at once).
+    /// A quick answer then arrives as one message instead of a placeholder and an edit.
+    pub placeholder_after: std::time::Duration,
+    /// When this process started (Unix ms): a job enqueued before it is resumed from an
+    /// earlier run, which may have posted messages it never recorded (see `adopt`).
+    pub booted_ms: u64,
+    /// The bot's own `bot_id`, learnt from `auth.test` the first time adoption needs it.
+    own_bot_id: tokio::sync::OnceCell<String>,
     /// Set once LeadLex has refused our key, so the operator is told loudly once, not per message.
     key_refused_reported: AtomicBool,
 }
@@ -52,8 +65,29 @@ impl Deps {
             approvals: ApprovalSettings::default(),
             streaming: StreamSettings::default(),
             quota: Quota::new(QuotaSettings::off()),
+            agent_surface: AgentSurfaceSettings::default(),
+            placeholder_after: DEFAULT_PLACEHOLDER_AFTER,
+            booted_ms: crate::store::now_ms(),
+            own_bot_id: tokio::sync::OnceCell::new(),
             key_refused_reported: AtomicBool::new(false),
         }
+    }
+
+    /// Puts the "working on it" placeholder up after `wait` without an answer.
+    pub fn with_placeholder_after(mut self, wait: std::time::Duration) -> Self {
+        self.placeholder_after = wait;
+        self
+    }
+
+    /// The bot's `bot_id` (asked of Slack once, then remembered).
+    async fn own_bot_id(&self) -> Result<&str, crate::slack::SlackError> {
+        self.own_bot_id
+            .get_or_try_init(|| async {
+                let me = self.slack.identify().await?;
+                Ok(me.bot_id.unwrap_or_default())
+            })
+            .await
+            .map(String::as_str)
     }
 
     /// Who may decide tasks besides the one who asked, and how long approved tasks are followed.
@@ -71,6 +105,12 @@ impl Deps {
     /// Caps requests to Lexi per user and per workspace.
     pub fn with_quota(mut self, quota: Quota) -> Self {
         self.quota = quota;
+        self
+    }
+
+    /// How often prompts are offered in the DM.
+    pub fn with_agent_surface(mut self, agent_surface: AgentSurfaceSettings) -> Self {
+        self.agent_surface = agent_surface;
         self
     }
 
@@ -107,6 +147,10 @@ impl Deps {
     }
 }
 
+/// What the placeholder waits for by default: long enough for a quick answer to come first,
+/// short enough that a rep never wonders whether the bot heard them.
+pub const DEFAULT_PLACEHOLDER_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How a run of a job ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -137,5 +181,6 @@ pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         Job::ListTasks(_) => tasks_command::run(deps, record).await,
         Job::Followups(_) => followups::run(deps, record).await,
         Job::FeedbackThanks(_) => feedback::run(deps, record).await,
+        Job::SuggestPrompts(_) => agent_surface::run(deps, record).await,
     }
 }

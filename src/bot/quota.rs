@@ -6,8 +6,8 @@
 //! request. Not counted: approving or denying a task Lexi already proposed (the credits were
 //! weighed when it was proposed, and a refused click would leave the card half-decided),
 //! following an approved task, `/lexi tasks`, sharing a draft, a discussion's hand-over (its
-//! conversation job counts instead), and messages Lexi is not asked about (`@Lexi new`, an
-//! empty mention).
+//! conversation job counts instead), suggested prompts in a DM, and messages Lexi is not asked
+//! about (`@Lexi new`, an empty mention).
 //!
 //! The windows live in memory: a restart forgets them, which at worst lets a user make up to one
 //! window's calls again. The maps are bounded; see [`MAX_TRACKED`].
@@ -16,7 +16,7 @@ use super::{Deps, Outcome, followups};
 use crate::domain::followups::FollowupsStep;
 use crate::domain::{Job, JobId, JobRecord};
 use crate::metrics::{self, Metrics};
-use crate::slack::render;
+use crate::slack::{ReplyTag, render};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -236,7 +236,8 @@ fn first_request(record: &JobRecord) -> Option<(String, String, &'static str)> {
         | Job::FollowTask(_)
         | Job::ApprovalNotice(_)
         | Job::ListTasks(_)
-        | Job::FeedbackThanks(_) => None,
+        | Job::FeedbackThanks(_)
+        | Job::SuggestPrompts(_) => None,
     }
 }
 
@@ -295,12 +296,16 @@ fn sentence(refusal: &Refusal, wait: Duration) -> String {
 async fn tell(deps: &Deps, record: &JobRecord, text: &str) -> Outcome {
     match &record.job {
         Job::Converse(c) => {
+            // Tagged as the job's reply, as its answer would have been: a re-run after a crash
+            // adopts it instead of posting another.
+            let tag = ReplyTag::part(&record.idempotency_key, 0);
             let posted = deps
                 .slack
                 .post_in_thread(
                     &c.thread.channel,
                     &c.thread.thread_ts,
                     &render::notice(text),
+                    &tag,
                 )
                 .await
                 .map(drop);

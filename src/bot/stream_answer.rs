@@ -7,7 +7,7 @@ use super::{Outcome, approval_card, messages};
 use crate::domain::{Approval, ConversationId, Converse, LexiAnswer, TaskId, TaskStatus};
 use crate::leadlex::{LeadLexError, LexiEvent, LexiStream};
 use crate::slack::stream::Recipient;
-use crate::slack::{SlackError, feedback_blocks, render};
+use crate::slack::{ReplyTag, SlackError, feedback_blocks, render};
 use slack_morphism::prelude::SlackBlock;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -65,9 +65,17 @@ pub(super) async fn run(step: &Step<'_>, job: &mut Converse) -> Streamed {
     if let Some(old) = job.progress.stream_ts.take() {
         // A run before this one was cut off mid-stream: say so where the partial answer was.
         tracing::warn!(ts = %old, "an earlier streamed answer was interrupted; answering again");
-        let _ = deps.slack.stop_stream(channel, &old, "", Vec::new()).await;
+        let _ = deps
+            .slack
+            .stop_stream(channel, &old, "", Vec::new(), None)
+            .await;
         let note = render::notice(messages::INTERRUPTED);
-        if let Err(error) = deps.slack.update(channel, &old, &note).await {
+        // Tagged, so no later read of the thread takes it for a stream still to be adopted.
+        let tag = ReplyTag::interrupted(&step.key);
+        let marked = (deps.slack)
+            .update_tagged(channel, &old, &note, Some(&tag))
+            .await;
+        if let Err(error) = marked {
             tracing::warn!(%error, "cannot mark the interrupted answer");
         }
         if let Some(outcome) = step.save(job).await {
@@ -105,7 +113,7 @@ pub(super) async fn run(step: &Step<'_>, job: &mut Converse) -> Streamed {
             if let Some(ts) = &shown {
                 let _ = deps
                     .slack
-                    .stop_stream(channel_of(job), ts, "", Vec::new())
+                    .stop_stream(channel_of(job), ts, "", Vec::new(), None)
                     .await;
             }
             fall_back(step, job, shown.map(|ts| (ts, None))).await
@@ -256,6 +264,14 @@ impl<'s, 'd, 'j> Relay<'s, 'd, 'j> {
         let result = match &job.progress.stream_ts {
             Some(ts) => deps.slack.append_stream(channel, ts, &self.pending).await,
             None => {
+                // Saved before the call: a crash after Slack creates the stream but before its
+                // ts is saved leaves an untagged message that the re-run must look for.
+                if !job.progress.stream_starting {
+                    job.progress.stream_starting = true;
+                    if let Some(outcome) = self.step.save(job).await {
+                        return Err(Broke::Saved(outcome));
+                    }
+                }
                 set_status(self.step, job, "").await;
                 let recipient = (job.channel_kind == crate::domain::ChannelKind::Channel)
                     .then_some(Recipient {
@@ -321,9 +337,10 @@ impl<'s, 'd, 'j> Relay<'s, 'd, 'j> {
         if self.slack_broke.is_none() {
             let blocks = final_blocks(approval.as_ref(), self.credits);
             let channel = &job.thread.channel;
+            let tag = ReplyTag::part(&self.step.key, 0);
             match deps
                 .slack
-                .stop_stream(channel, &ts, &self.pending, blocks)
+                .stop_stream(channel, &ts, &self.pending, blocks, Some(&tag))
                 .await
             {
                 Ok(()) => {
@@ -340,7 +357,7 @@ impl<'s, 'd, 'j> Relay<'s, 'd, 'j> {
         }
         let _ = deps
             .slack
-            .stop_stream(&job.thread.channel, &ts, "", Vec::new())
+            .stop_stream(&job.thread.channel, &ts, "", Vec::new(), None)
             .await;
         job.progress.stream_ts = None;
         fall_back_with(self.step, job, Some(ts), answer).await

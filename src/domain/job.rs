@@ -1,5 +1,6 @@
 //! Durable work: what an accepted Slack request asks the bot to do, as stored until it is done.
 
+use super::agent_surface::SuggestPrompts;
 use super::answer::LexiAnswer;
 use super::approval::{ApprovalNotice, DecideTask, FollowTask, ListTasks};
 use super::feedback::FeedbackThanks;
@@ -46,6 +47,8 @@ pub enum Job {
     Followups(FollowupsJob),
     /// Thanks for a thumbs up or down on an answer (the feedback itself is already stored).
     FeedbackThanks(FeedbackThanks),
+    /// Suggested prompts for a rep who opened their DM with Lexi (or a legacy assistant thread).
+    SuggestPrompts(SuggestPrompts),
 }
 
 impl Job {
@@ -59,6 +62,7 @@ impl Job {
             Job::FollowTask(f) => Some(format!("task:{}", f.task)),
             Job::ApprovalNotice(_) | Job::ListTasks(_) | Job::FeedbackThanks(_) => None,
             Job::Followups(f) => f.lane(),
+            Job::SuggestPrompts(s) => Some(s.lane()),
         }
     }
 }
@@ -105,6 +109,18 @@ pub struct ConverseProgress {
     /// Streaming failed for this message: the rest of the job uses the non-streamed reply.
     #[serde(default)]
     pub streaming_off: bool,
+    /// `chat.startStream` was (perhaps) sent: saved before the call, so a run cut off before the
+    /// stream's ts was saved knows to look for the stream it may have started.
+    #[serde(default)]
+    pub stream_starting: bool,
+    /// A post's outcome is unknown (the connection failed after sending): the next run looks in
+    /// the thread for it before posting again.
+    #[serde(default)]
+    pub check_thread: bool,
+    /// The process start (`Deps::booted_ms`) whose run last read the thread back, so a resumed
+    /// job reads it once per start, not once per retry.
+    #[serde(default)]
+    pub thread_checked_boot: Option<u64>,
 }
 
 /// A job as the store keeps it.

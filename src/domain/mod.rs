@@ -1,5 +1,6 @@
 //! The bot's vocabulary: ids, jobs and Lexi's answers, free of any wire format.
 
+pub mod agent_surface;
 pub mod answer;
 pub mod approval;
 pub mod feedback;

@@ -21,10 +21,21 @@ pub(super) struct CommandForm {
 }
 
 pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
-    let form: CommandForm = match serde_urlencoded::from_bytes(body) {
-        Ok(form) => form,
-        Err(_) => return bad_request("slash command form is missing fields"),
-    };
+    match serde_urlencoded::from_bytes(body) {
+        Ok(form) => handle_form(state, form).await,
+        Err(_) => bad_request("slash command form is missing fields"),
+    }
+}
+
+/// Socket Mode carries the same fields as a JSON object (every value a string, as in the form).
+pub(super) async fn handle_json(state: &AppState, body: &[u8]) -> Response {
+    match serde_json::from_slice(body) {
+        Ok(form) => handle_form(state, form).await,
+        Err(_) => bad_request("slash command payload is missing fields"),
+    }
+}
+
+async fn handle_form(state: &AppState, form: CommandForm) -> Response {
     match form.command.as_str() {
         followups_command::COMMAND => followups_command::handle(state, form).await,
         "/lexi" => lexi_command::handle(state, &form).await,

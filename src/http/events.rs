@@ -31,20 +31,34 @@ pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
             EventAction::Converse {
                 converse,
                 only_in_known_thread,
-            } => match admit(
-                state,
-                Some(&event_id),
-                Job::Converse(*converse),
-                only_in_known_thread,
-            )
-            .await
-            {
-                Ok(admission) => {
-                    tracing::debug!(%event_id, ?admission, "event acknowledged");
-                    StatusCode::OK.into_response()
-                }
-                Err(response) => response,
-            },
+            } => {
+                admitted(
+                    state,
+                    &event_id,
+                    Job::Converse(*converse),
+                    only_in_known_thread,
+                )
+                .await
+            }
+            EventAction::SuggestPrompts(offer) => {
+                admitted(state, &event_id, Job::SuggestPrompts(offer), false).await
+            }
         },
+    }
+}
+
+/// Queues the event's job (once per event id) and acknowledges it.
+async fn admitted(
+    state: &AppState,
+    event_id: &crate::domain::EventId,
+    job: Job,
+    only_in_known_thread: bool,
+) -> Response {
+    match admit(state, Some(event_id), job, only_in_known_thread).await {
+        Ok(admission) => {
+            tracing::debug!(%event_id, ?admission, "event acknowledged");
+            StatusCode::OK.into_response()
+        }
+        Err(response) => response,
     }
 }

@@ -1,4 +1,5 @@
-//! A thumbs up or down on an answer: recorded in the store at once, thanks queued as a job.
+//! A thumbs up or down on an answer: recorded in the store at once, thanks queued as a job
+//! (once: a click delivered twice changes nothing and is not thanked again).
 
 use super::{AppState, admit, bad_request, internal};
 use crate::domain::feedback::{Feedback, FeedbackThanks};
@@ -77,10 +78,17 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
         positive,
         at_ms: now_ms(),
     };
-    if let Err(error) = state.store.record_feedback(&feedback) {
-        return internal(error);
+    match state.store.record_feedback(&feedback) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(%user, positive, "repeated feedback click; already thanked");
+            return StatusCode::OK.into_response();
+        }
+        Err(error) => return internal(error),
     }
     tracing::info!(%user, positive, "feedback on an answer");
+    let value = if positive { POSITIVE } else { NEGATIVE };
+    (state.metrics).inc(crate::metrics::FEEDBACK_CLICKS, &[("value", value)]);
     let thanks = Job::FeedbackThanks(FeedbackThanks {
         user,
         channel,

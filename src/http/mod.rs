@@ -34,7 +34,8 @@ use verified::{PayloadKind, VerifiedRequest};
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub secrets: SigningSecrets,
+    /// `None` in Socket Mode without a signing secret: then every HTTP callback is refused.
+    pub secrets: Option<SigningSecrets>,
     pub store: Store,
     pub worker: WorkerHandle,
     pub max_body_bytes: usize,
@@ -47,6 +48,8 @@ pub struct AppState {
     pub approvers: Arc<[UserId]>,
     /// What `/metrics` shows and `/lexi status` reads.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// In Socket Mode: whether a socket is connected (Slack can deliver nothing otherwise).
+    pub socket_connected: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// The routes: `POST /slack/events` for everything Slack sends, `GET /healthz`, `GET /readyz`, `GET /metrics`.
@@ -75,11 +78,8 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
             "Slack retry"
         );
     }
-    match request.kind {
-        PayloadKind::Json => {
-            count_request(&state, "event", "ok");
-            events::handle(&state, &request.body).await
-        }
+    let inbound = match request.kind {
+        PayloadKind::Json => Inbound::Event(&request.body),
         PayloadKind::Form => {
             let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&request.body) {
                 Ok(fields) => fields,
@@ -92,18 +92,71 @@ async fn slack_request(State(state): State<AppState>, request: VerifiedRequest) 
                     .map(|(_, v)| v.as_str())
             };
             if let Some(payload) = field("payload") {
-                count_request(&state, "interaction", "ok");
-                interactions::handle(&state, payload).await
+                return dispatch(&state, Inbound::Interaction(payload), Transport::Http).await;
             } else if field("command").is_some() {
-                count_request(&state, "slash_command", "ok");
-                commands::handle(&state, &request.body).await
+                Inbound::CommandForm(&request.body)
             } else if field("ssl_check").is_some() {
                 count_request(&state, "ssl_check", "ok");
-                StatusCode::OK.into_response()
+                return StatusCode::OK.into_response();
             } else {
                 count_request(&state, "unknown", "ok");
-                bad_request("form is neither a slash command nor an interaction")
+                return bad_request("form is neither a slash command nor an interaction");
             }
+        }
+    };
+    dispatch(&state, inbound, Transport::Http).await
+}
+
+/// A payload from Slack whose origin is established (a verified signature, or the Socket Mode
+/// connection the app token opened), before it is parsed.
+pub(crate) enum Inbound<'a> {
+    /// An Events API body (JSON).
+    Event(&'a [u8]),
+    /// A slash command as HTTP posts it: a URL-encoded form.
+    CommandForm(&'a [u8]),
+    /// A slash command as Socket Mode carries it: a JSON object with the same fields.
+    CommandJson(&'a [u8]),
+    /// An interactivity payload: the JSON text of the `payload` form field.
+    Interaction(&'a str),
+}
+
+/// How a payload reached the bot, for the request counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// `POST /slack/events`, signature checked.
+    Http,
+    /// A Socket Mode envelope.
+    Socket,
+}
+
+/// The one path every Slack payload takes after its origin is established, whatever the
+/// transport: the same parsing, de-duplication, persist-before-acknowledge and queue bound.
+/// A 2xx means "acknowledge"; a 5xx means "not taken, let Slack deliver it again".
+pub(crate) async fn dispatch(
+    state: &AppState,
+    inbound: Inbound<'_>,
+    transport: Transport,
+) -> Response {
+    let verification = match transport {
+        Transport::Http => "ok",
+        Transport::Socket => "socket",
+    };
+    match inbound {
+        Inbound::Event(body) => {
+            count_request(state, "event", verification);
+            events::handle(state, body).await
+        }
+        Inbound::CommandForm(body) => {
+            count_request(state, "slash_command", verification);
+            commands::handle(state, body).await
+        }
+        Inbound::CommandJson(body) => {
+            count_request(state, "slash_command", verification);
+            commands::handle_json(state, body).await
+        }
+        Inbound::Interaction(payload) => {
+            count_request(state, "interaction", verification);
+            interactions::handle(state, payload).await
         }
     }
 }
@@ -134,9 +187,14 @@ fn count_request(state: &AppState, kind: &str, verification: &str) {
 }
 
 /// Ready when the store answers and the worker runs: only then is an acknowledged event handled.
+/// In Socket Mode also only while a socket is connected, since nothing can arrive otherwise.
 async fn ready(State(state): State<AppState>) -> Response {
     let store_ok = state.store.size_on_disk().is_ok();
-    if store_ok && state.worker.is_running() {
+    let socket_ok = state
+        .socket_connected
+        .as_ref()
+        .is_none_or(|connected| *connected.borrow());
+    if store_ok && socket_ok && state.worker.is_running() {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()

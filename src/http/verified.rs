@@ -77,8 +77,19 @@ impl FromRequest<AppState> for VerifiedRequest {
                 }
             })?;
 
+        let Some(secrets) = &state.secrets else {
+            // Socket Mode without a signing secret: nothing over HTTP can be Slack's.
+            tracing::warn!(
+                "refused an HTTP callback: SLACK_SIGNING_SECRET is not set (Socket Mode only)"
+            );
+            state.metrics.inc(
+                crate::metrics::REQUESTS,
+                &[("kind", "unverified"), ("verification", "refused")],
+            );
+            return Err(StatusCode::UNAUTHORIZED.into_response());
+        };
         if let Err(reason) = verify(
-            &state.secrets,
+            secrets,
             text(headers, "x-slack-request-timestamp"),
             text(headers, "x-slack-signature"),
             &body,

@@ -1,6 +1,7 @@
 //! One reqwest client for LeadLex: bearer key, bounded time and body size, statuses mapped to errors.
 
 use super::error::{LeadLexError, LeadLexErrorKind};
+use super::stream::StreamLimits;
 use super::wire;
 use crate::domain::{ConversationId, LexiAnswer, Task, TaskId, TaskStatus};
 use crate::metrics::{self, Metrics};
@@ -28,6 +29,8 @@ pub struct LeadLexClient {
     api_key: SecretString,
     /// Calls, latencies, and the credits and rate limit LeadLex last reported.
     metrics: Option<Arc<Metrics>>,
+    /// How long Lexi's answer stream may stay silent, and last in all.
+    pub(super) stream_limits: StreamLimits,
 }
 
 impl std::fmt::Debug for LeadLexClient {
@@ -51,7 +54,18 @@ impl LeadLexClient {
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key,
             metrics: None,
+            stream_limits: StreamLimits::default(),
         })
+    }
+
+    /// Bounds Lexi's answer streams by silence and overall length instead of the client's timeout.
+    pub fn with_stream_limits(mut self, limits: StreamLimits) -> Self {
+        self.stream_limits = limits;
+        self
+    }
+
+    pub(super) fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
     }
 
     /// Counts calls (and keeps what LeadLex reports about credits and limits) in `metrics`.
@@ -214,7 +228,7 @@ impl LeadLexClient {
 }
 
 impl LeadLexClient {
-    fn observe_failure(
+    pub(super) fn observe_failure(
         &self,
         endpoint: &'static str,
         kind: &LeadLexErrorKind,
@@ -236,7 +250,7 @@ impl LeadLexClient {
         );
     }
 
-    fn observe_status(
+    pub(super) fn observe_status(
         &self,
         endpoint: &'static str,
         status: StatusCode,

@@ -9,4 +9,4 @@ mod wire;
 pub use client::{ChatContext, LeadLexClient};
 pub use error::{LeadLexError, LeadLexErrorKind};
 pub use followups::SEARCH_PAGE_SIZE;
-pub use stream::{LexiEvent, LexiStream, SseError, SseParser, ToolStep};
+pub use stream::{LexiEvent, LexiStream, SseError, SseParser, StreamLimits, ToolStep};

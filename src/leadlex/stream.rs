@@ -3,8 +3,12 @@
 use super::client::{LeadLexClient, error_kind, header, retry_after, transport};
 use super::error::{LeadLexError, LeadLexErrorKind};
 use crate::domain::ConversationId;
+use crate::metrics::{self, Metrics};
 use reqwest::{Method, Response};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 const ENDPOINT: &str = "POST /v1/lexi/chat/stream";
 /// An event larger than this is not a Lexi event; the stream is refused rather than buffered.
@@ -166,6 +170,27 @@ impl SseParser {
     }
 }
 
+/// Bounds on Lexi's answer stream. The client's timeout covers a whole request, which would cut
+/// off a long answer that is still flowing; a stream is bounded by silence instead, plus an
+/// overall cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// The longest wait for the response, or between two arrivals of bytes (events or
+    /// keep-alive comments), before the stream is given up as stalled.
+    pub idle: Duration,
+    /// The longest a whole stream may last, however steadily it flows.
+    pub max: Duration,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(60),
+            max: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
 /// An open answer stream.
 pub struct LexiStream {
     response: Response,
@@ -173,15 +198,41 @@ pub struct LexiStream {
     ready: std::collections::VecDeque<Result<LexiEvent, SseError>>,
     request_id: Option<String>,
     ended: bool,
+    limits: StreamLimits,
+    /// When bytes last arrived (or the response did): the idle limit counts from here. Kept
+    /// here rather than per call, so a caller that times out `next` and calls again doesn't
+    /// restart the count.
+    last_arrival: Instant,
+    give_up_at: Instant,
+    opened: std::time::Instant,
+    metrics: Option<Arc<Metrics>>,
+    /// How the stream ended, once it did (counted once).
+    outcome: Option<&'static str>,
 }
 
 impl LexiStream {
     /// The next event; `None` once the stream has ended (after [`LexiEvent::End`] or EOF).
+    /// A stream silent for longer than the idle limit, or open longer than the overall cap,
+    /// ends with a [`LeadLexErrorKind::Timeout`].
     pub async fn next(&mut self) -> Option<Result<LexiEvent, LeadLexError>> {
         loop {
             if let Some(event) = self.ready.pop_front() {
-                if matches!(event, Ok(LexiEvent::End)) {
-                    self.ended = true;
+                match &event {
+                    Ok(LexiEvent::End) => {
+                        self.ended = true;
+                        self.record("completed");
+                    }
+                    Ok(LexiEvent::Done {
+                        credits_remaining: Some(credits),
+                        ..
+                    }) => {
+                        if let Some(m) = &self.metrics {
+                            m.set(metrics::CREDITS, &[], *credits as f64);
+                        }
+                    }
+                    Ok(_) => {}
+                    // The reader stops at an unreadable event: the stream ends broken.
+                    Err(_) => self.record("broken"),
                 }
                 return Some(event.map_err(|e| {
                     self.fail(LeadLexErrorKind::Decode {
@@ -192,19 +243,37 @@ impl LexiStream {
             if self.ended {
                 return None;
             }
-            match self.response.chunk().await {
-                Ok(Some(chunk)) => self.ready.extend(self.parser.push(&chunk)),
-                Ok(None) => {
+            let idle_until = self.last_arrival + self.limits.idle;
+            let deadline = idle_until.min(self.give_up_at);
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    self.last_arrival = Instant::now();
+                    self.ready.extend(self.parser.push(&chunk));
+                }
+                Ok(Ok(None)) => {
                     self.ended = true;
                     // Flush an event the server ended without a blank line after.
                     self.ready.extend(self.parser.push(b"\n\n"));
+                    if !self.ready.iter().any(|e| matches!(e, Ok(LexiEvent::End))) {
+                        // Closed without `[DONE]`: whatever came is all there is.
+                        self.record("cut_short");
+                    }
                     if self.ready.is_empty() {
                         return None;
                     }
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     self.ended = true;
-                    return Some(Err(self.fail(transport(e))));
+                    let kind = transport(e);
+                    let too_long = matches!(kind, LeadLexErrorKind::Timeout);
+                    self.record(if too_long { "too_long" } else { "broken" });
+                    return Some(Err(self.fail(kind)));
+                }
+                Err(_elapsed) => {
+                    self.ended = true;
+                    let too_long = Instant::now() >= self.give_up_at;
+                    self.record(if too_long { "too_long" } else { "idle_timeout" });
+                    return Some(Err(self.fail(LeadLexErrorKind::Timeout)));
                 }
             }
         }
@@ -217,17 +286,46 @@ impl LexiStream {
             request_id: self.request_id.clone(),
         }
     }
+
+    /// Counts how the stream ended and how long it lasted, the first time it ends.
+    fn record(&mut self, outcome: &'static str) {
+        if self.outcome.is_some() {
+            return;
+        }
+        self.outcome = Some(outcome);
+        if let Some(m) = &self.metrics {
+            let labels = [("outcome", outcome)];
+            m.inc(metrics::LEADLEX_STREAMS, &labels);
+            m.observe(
+                metrics::LEADLEX_STREAM_DURATION,
+                &labels,
+                self.opened.elapsed(),
+            );
+        }
+    }
+}
+
+impl Drop for LexiStream {
+    /// A stream dropped before it ended was left by its reader (the job gave up on it).
+    fn drop(&mut self) {
+        self.record("abandoned");
+    }
 }
 
 impl LeadLexClient {
     /// `POST /v1/lexi/chat/stream`: opens Lexi's answer as a stream of events. Errors before the
-    /// stream starts (402, 429, …) arrive as ordinary JSON errors and are returned here.
+    /// stream starts (402, 429, …) arrive as ordinary JSON errors and are returned here. The
+    /// response must start within the idle limit; after that the stream is bounded by
+    /// [`StreamLimits`], not by the client's timeout.
     pub async fn chat_stream(
         &self,
         message: &str,
         conversation: Option<&ConversationId>,
         idempotency_key: &str,
     ) -> Result<LexiStream, LeadLexError> {
+        let opened = std::time::Instant::now();
+        let limits = self.stream_limits;
+        let give_up_at = Instant::now() + limits.max;
         let fail = |kind, request_id| LeadLexError {
             kind,
             endpoint: ENDPOINT,
@@ -237,27 +335,51 @@ impl LeadLexClient {
             message,
             conversation_id: conversation.map(ConversationId::as_str),
         };
-        let response = self
+        let request = self
             .request(Method::POST, "/v1/lexi/chat/stream")
+            // Replaces the client's whole-request timeout for this one call.
+            .timeout(limits.max)
             .header("Accept", "text/event-stream")
             .header("Idempotency-Key", idempotency_key)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| fail(transport(e), None))?;
+            .json(&body);
+        let sent = tokio::time::timeout(limits.idle, request.send()).await;
+        let response = match sent {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                let kind = transport(e);
+                self.observe_failure(ENDPOINT, &kind, opened);
+                return Err(fail(kind, None));
+            }
+            Err(_elapsed) => {
+                let kind = LeadLexErrorKind::Timeout;
+                self.observe_failure(ENDPOINT, &kind, opened);
+                return Err(fail(kind, None));
+            }
+        };
         let status = response.status();
         let request_id = header(&response, "x-request-id");
+        let rate_remaining = header(&response, "x-ratelimit-remaining");
         if !status.is_success() {
             let wait = retry_after(&response);
             let body = response.bytes().await.unwrap_or_default();
+            self.observe_status(ENDPOINT, status, opened, rate_remaining.as_deref(), &body);
             return Err(fail(error_kind(status, &body, wait), request_id));
         }
+        // Counted like the other calls, with the time until the stream opened; how it then
+        // went is counted when it ends.
+        self.observe_status(ENDPOINT, status, opened, rate_remaining.as_deref(), b"");
         Ok(LexiStream {
             response,
             parser: SseParser::default(),
             ready: Default::default(),
             request_id,
             ended: false,
+            limits,
+            last_arrival: Instant::now(),
+            give_up_at,
+            opened,
+            metrics: self.metrics().cloned(),
+            outcome: None,
         })
     }
 }

@@ -41,5 +41,6 @@ pub use leadlex::{
 };
 pub use record::{Canned, Gate, Recorded, Timeout};
 pub use slack::{
-    AssistantThread, BOT_ID, BOT_USER_ID, FakeSlack, Message, TEAM_ID, render_blocks, render_text,
+    AssistantThread, BOT_ID, BOT_USER_ID, FakeSlack, FakeSocket, Message, NoConnection,
+    SocketTimeout, TEAM_ID, render_blocks, render_text,
 };

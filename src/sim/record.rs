@@ -99,6 +99,10 @@ pub(crate) enum Fault {
     Reset,
     /// Never answer; the client has to give up.
     Hang,
+    /// Do what was asked, then close the connection without answering.
+    LoseAnswer,
+    /// Do what was asked, then never answer (the caller is cut off mid-call, as by a crash).
+    HangAfterDoing,
 }
 
 /// A scripted response, consumed once, in FIFO order per (method, path).
@@ -160,6 +164,24 @@ impl Canned {
     pub fn hang() -> Self {
         Self {
             fault: Some(Fault::Hang),
+            ..Self::text(500, "")
+        }
+    }
+
+    /// Does the work (a post is made), then closes the connection unanswered: the caller
+    /// cannot know that it happened.
+    pub fn lose_answer() -> Self {
+        Self {
+            fault: Some(Fault::LoseAnswer),
+            ..Self::text(500, "")
+        }
+    }
+
+    /// Does the work, then never answers: the caller is stuck in the call, as a process that
+    /// crashes right after Slack acted.
+    pub fn hang_after_doing() -> Self {
+        Self {
+            fault: Some(Fault::HangAfterDoing),
             ..Self::text(500, "")
         }
     }

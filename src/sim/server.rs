@@ -206,7 +206,8 @@ impl Core {
             }
         }
         match canned.fault {
-            Some(Fault::Reset) => kill(conn),
+            // The faults that do the work first are played in `intercept`.
+            Some(Fault::Reset | Fault::LoseAnswer | Fault::HangAfterDoing) => kill(conn),
             Some(Fault::Hang) => {
                 self.until_shutdown().await;
                 kill(conn)
@@ -258,6 +259,18 @@ async fn intercept(State(core): State<Arc<Core>>, req: Request, next: Next) -> R
         }
     }
     let response = match canned {
+        Some(Canned {
+            fault: Some(fault @ (Fault::LoseAnswer | Fault::HangAfterDoing)),
+            ..
+        }) => {
+            let _done = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            if matches!(fault, Fault::HangAfterDoing) {
+                core.until_shutdown().await;
+            }
+            kill(conn)
+        }
         Some(canned) => core.play(canned, conn).await,
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))

@@ -43,10 +43,16 @@ pub fn card(approval: &Approval, note: Option<&str>) -> Vec<SlackBlock> {
     blocks
 }
 
-/// The message that carries the card: Lexi's words above it, when it shares their message.
+/// The message that carries the card: Lexi's words above it, when it shares their message, and
+/// the feedback buttons under it, as when it was first shown (a decision redraws the message and
+/// must not take the rep's 👍/👎 away).
 pub fn card_message(approval: &Approval, note: Option<&str>) -> OutgoingMessage {
     let lead = approval.lead_markdown.as_deref().map(answer);
-    with_card(lead.and_then(|m| m.into_iter().last()), approval, note)
+    let mut message = with_card(lead.and_then(|m| m.into_iter().last()), approval, note);
+    if message.blocks.len() < BLOCKS_PER_MESSAGE_MAX {
+        message.blocks.push(super::feedback_blocks::buttons());
+    }
+    message
 }
 
 /// The same, with Lexi's words as mrkdwn sections, for surfaces that refuse `markdown` blocks.

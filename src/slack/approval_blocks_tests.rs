@@ -62,7 +62,11 @@ fn buttons_come_back_with_a_note_after_a_failed_attempt() {
     let message = card_message(&approval(), Some("LeadLex didn't answer. Try again."));
     let rendered = crate::sim::render_blocks(json(&message)["blocks"].as_array().unwrap());
     assert!(rendered.contains(":warning: LeadLex didn't answer. Try again."));
-    assert!(rendered.ends_with("[Approve] [Deny]"), "{rendered}");
+    assert!(rendered.contains("[Approve] [Deny]"), "{rendered}");
+    assert!(
+        rendered.ends_with("[👍] [👎]"),
+        "the feedback buttons stay under the card: {rendered}"
+    );
 }
 
 #[test]

@@ -11,6 +11,6 @@ impl WebApi {
         channel: &ChannelId,
         message: &OutgoingMessage,
     ) -> Result<MessageTs, SlackError> {
-        self.post(channel, None, message).await
+        self.post(channel, None, message, None).await
     }
 }

@@ -63,6 +63,22 @@ impl SlackError {
         }
     }
 
+    /// Whether Slack may have done what was asked although we got no answer saying so (the
+    /// connection broke, or the reply was cut or garbled): a post may be in the thread.
+    pub fn outcome_unknown(&self) -> bool {
+        match &self.kind {
+            SlackErrorKind::Transport(_) | SlackErrorKind::Decode(_) => true,
+            SlackErrorKind::Http { status } => *status >= 500 || *status == 408,
+            SlackErrorKind::Api { code, .. } => {
+                matches!(
+                    code.as_str(),
+                    "internal_error" | "fatal_error" | "request_timeout"
+                )
+            }
+            SlackErrorKind::RateLimited { .. } => false,
+        }
+    }
+
     pub fn retry_after(&self) -> Option<Duration> {
         match self.kind {
             SlackErrorKind::RateLimited { retry_after } => retry_after,

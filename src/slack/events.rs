@@ -1,6 +1,7 @@
 //! Events API bodies (JSON) → what the bot should do: the one boundary between Slack's event shapes and the domain.
 
 use super::markup::to_plain_text;
+use crate::domain::agent_surface::SuggestPrompts;
 use crate::domain::{
     ChannelId, ChannelKind, Converse, EventId, InvalidId, MessageTs, TeamId, ThreadKey, ThreadTs,
     UserId,
@@ -31,6 +32,8 @@ pub enum EventAction {
         converse: Box<Converse>,
         only_in_known_thread: bool,
     },
+    /// A rep opened their DM with Lexi (or, legacy, an assistant thread): offer prompts.
+    SuggestPrompts(SuggestPrompts),
     /// Nothing to do; the reason goes to the debug log.
     Ignore(&'static str),
 }
@@ -150,6 +153,30 @@ fn action_for(callback: &SlackPushEventCallback) -> Result<EventAction, InvalidI
                 }),
                 only_in_known_thread,
             })
+        }
+        // Under `agent_view`, opening the Messages tab (the DM) is the moment to offer prompts.
+        SlackEventCallbackBody::AppHomeOpened(opened) => {
+            if opened.tab.as_deref() != Some("messages") {
+                return Ok(EventAction::Ignore(
+                    "app home opened on a tab other than Messages",
+                ));
+            }
+            Ok(EventAction::SuggestPrompts(SuggestPrompts {
+                team,
+                user: UserId::parse(&opened.user.0)?,
+                channel: ChannelId::parse(&opened.channel.0)?,
+                thread_ts: None,
+            }))
+        }
+        // The legacy assistant pane (`assistant_view`) opens each conversation as a thread.
+        SlackEventCallbackBody::AssistantThreadStarted(started) => {
+            let thread = &started.assistant_thread;
+            Ok(EventAction::SuggestPrompts(SuggestPrompts {
+                team,
+                user: UserId::parse(&thread.user_id.0)?,
+                channel: ChannelId::parse(&thread.channel_id.0)?,
+                thread_ts: Some(ThreadTs::parse(&thread.thread_ts.0)?),
+            }))
         }
         _ => Ok(EventAction::Ignore("event type the bot does not handle")),
     }

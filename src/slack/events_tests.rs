@@ -128,3 +128,54 @@ fn malformed_bodies_and_hostile_ids_are_errors() {
         Err(EventsError::InvalidId(_))
     ));
 }
+
+fn prompts_offer(request: EventsRequest) -> SuggestPrompts {
+    match request {
+        EventsRequest::Callback {
+            action: EventAction::SuggestPrompts(offer),
+            ..
+        } => offer,
+        other => panic!("expected an offer of prompts, got {other:?}"),
+    }
+}
+
+#[test]
+fn opening_the_messages_tab_offers_prompts_for_the_dm_without_a_thread() {
+    let request = parse(include_str!("fixtures/app_home_opened_messages.json"));
+    let offer = prompts_offer(request);
+    assert_eq!(offer.team.as_str(), "T0ACME");
+    assert_eq!(offer.user.as_str(), "U0REP");
+    assert_eq!(offer.channel.as_str(), "D0DM");
+    assert_eq!(offer.thread_ts, None, "agent_view pins prompts to the tab");
+}
+
+#[test]
+fn opening_the_home_or_about_tab_is_ignored() {
+    for tab in ["home", "about"] {
+        let body = include_str!("fixtures/app_home_opened_messages.json")
+            .replace("\"tab\":\"messages\"", &format!("\"tab\":\"{tab}\""));
+        assert!(
+            matches!(
+                parse(&body),
+                EventsRequest::Callback {
+                    action: EventAction::Ignore(_),
+                    ..
+                }
+            ),
+            "{tab}"
+        );
+    }
+}
+
+#[test]
+fn a_legacy_assistant_thread_offers_prompts_in_that_thread() {
+    let offer = prompts_offer(parse(include_str!(
+        "fixtures/assistant_thread_started.json"
+    )));
+    assert_eq!(offer.user.as_str(), "U0REP");
+    assert_eq!(offer.channel.as_str(), "D0DM");
+    assert_eq!(
+        offer.thread_ts.as_ref().map(ThreadTs::as_str),
+        Some("1700000400.000100")
+    );
+}

@@ -1,6 +1,7 @@
 //! The agent surface's Web API calls: chat streams, assistant-thread status, title and suggested prompts.
 
 use super::error::{SlackError, SlackErrorKind};
+use super::reply_tag::ReplyTag;
 use super::web_api::WebApi;
 use crate::domain::{ChannelId, MessageTs, TeamId, ThreadTs, UserId};
 use serde::Serialize;
@@ -90,15 +91,17 @@ impl WebApi {
         Ok(())
     }
 
-    /// `chat.stopStream`: the last text (may be empty) and the blocks shown after the answer.
+    /// `chat.stopStream`: the last text (may be empty), the blocks shown after the answer, and
+    /// the job's tag (a stream cannot carry one until it stops: see [`ReplyTag`]).
     pub async fn stop_stream(
         &self,
         channel: &ChannelId,
         ts: &MessageTs,
         markdown: &str,
         blocks: Vec<SlackBlock>,
+        tag: Option<&ReplyTag>,
     ) -> Result<(), SlackError> {
-        let mut content = SlackMessageContent::new();
+        let mut content = SlackMessageContent::new().opt_metadata(tag.map(ReplyTag::to_metadata));
         if !blocks.is_empty() {
             content = content.with_blocks(blocks);
         }

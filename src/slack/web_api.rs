@@ -2,6 +2,7 @@
 
 use super::connector::ReqwestConnector;
 use super::error::{SlackError, SlackErrorKind};
+use super::reply_tag::ReplyTag;
 use super::response_url::ResponseUrlPolicy;
 use crate::domain::{ChannelId, MessageTs, ThreadTs, UserId};
 use secrecy::{ExposeSecret, SecretString};
@@ -86,14 +87,17 @@ impl WebApi {
         self.client.open_session(&self.token)
     }
 
-    /// `chat.postMessage` into a thread; returns the new message's ts.
+    /// `chat.postMessage` into a thread, marked with the job it belongs to (see [`ReplyTag`]:
+    /// every message the bot posts in a thread carries one, so a job re-run after a crash can
+    /// tell its own messages from everything else); returns the new message's ts.
     pub async fn post_in_thread(
         &self,
         channel: &ChannelId,
         thread: &ThreadTs,
         message: &OutgoingMessage,
+        tag: &ReplyTag,
     ) -> Result<MessageTs, SlackError> {
-        self.post(channel, Some(thread), message).await
+        self.post(channel, Some(thread), message, Some(tag)).await
     }
 
     /// `chat.postMessage`, in a thread or (without one) at the top of the channel.
@@ -102,10 +106,12 @@ impl WebApi {
         channel: &ChannelId,
         thread: Option<&ThreadTs>,
         message: &OutgoingMessage,
+        tag: Option<&ReplyTag>,
     ) -> Result<MessageTs, SlackError> {
         const METHOD: &str = "chat.postMessage";
-        let request = SlackApiChatPostMessageRequest::new(channel_id(channel), content(message))
-            .opt_thread_ts(thread.map(|t| SlackTs(t.to_string())));
+        let request =
+            SlackApiChatPostMessageRequest::new(channel_id(channel), content(message, tag))
+                .opt_thread_ts(thread.map(|t| SlackTs(t.to_string())));
         let response = self
             .session()
             .chat_post_message(&request)
@@ -117,16 +123,27 @@ impl WebApi {
         })
     }
 
-    /// `chat.update`: replaces a message the bot posted.
+    /// `chat.update`: replaces a message the bot posted (its metadata stays as it was).
     pub async fn update(
         &self,
         channel: &ChannelId,
         ts: &MessageTs,
         message: &OutgoingMessage,
     ) -> Result<(), SlackError> {
+        self.update_tagged(channel, ts, message, None).await
+    }
+
+    /// `chat.update` that also re-tags the message (`None` keeps its metadata).
+    pub async fn update_tagged(
+        &self,
+        channel: &ChannelId,
+        ts: &MessageTs,
+        message: &OutgoingMessage,
+        tag: Option<&ReplyTag>,
+    ) -> Result<(), SlackError> {
         let request = SlackApiChatUpdateRequest::new(
             channel_id(channel),
-            content(message),
+            content(message, tag),
             SlackTs(ts.to_string()),
         );
         self.session()
@@ -147,7 +164,7 @@ impl WebApi {
         let request = SlackApiChatPostEphemeralRequest::new(
             channel_id(channel),
             SlackUserId(user.to_string()),
-            content(message),
+            content(message, None),
         )
         .opt_thread_ts(thread.map(|t| SlackTs(t.to_string())));
         self.session()
@@ -217,8 +234,9 @@ fn channel_id(channel: &ChannelId) -> SlackChannelId {
     SlackChannelId(channel.to_string())
 }
 
-fn content(message: &OutgoingMessage) -> SlackMessageContent {
+fn content(message: &OutgoingMessage, tag: Option<&ReplyTag>) -> SlackMessageContent {
     SlackMessageContent::new()
         .with_text(message.text.clone())
         .with_blocks(message.blocks.clone())
+        .opt_metadata(tag.map(ReplyTag::to_metadata))
 }

@@ -216,7 +216,8 @@ fn message_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
-        Job::FeedbackThanks(_) => None,
+        // Deduplicated on the event id; how often a rep is offered prompts is the job's to decide.
+        Job::FeedbackThanks(_) | Job::SuggestPrompts(_) => None,
         // Commands and clicks carry no event id; Slack's own id of the request stands in.
         Job::Followups(f) => f
             .request
@@ -232,6 +233,6 @@ fn thread_key(job: &Job) -> Option<String> {
         Job::DecideTask(_) | Job::FollowTask(_) | Job::ApprovalNotice(_) | Job::ListTasks(_) => {
             None
         }
-        Job::Followups(_) | Job::FeedbackThanks(_) => None,
+        Job::Followups(_) | Job::FeedbackThanks(_) | Job::SuggestPrompts(_) => None,
     }
 }

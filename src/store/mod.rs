@@ -4,6 +4,7 @@
 //! cache and log buffer) and take microseconds. The one call that waits on the disk, `flush`, runs
 //! on tokio's blocking pool inside [`commit::GroupCommit`], batched across concurrent requests.
 
+mod agent_surface;
 mod approvals;
 mod channel_context;
 mod commit;

@@ -139,7 +139,10 @@ async fn a_stranger_cannot_decide_and_nothing_is_called() {
     );
     assert_eq!(app.leadlex.count("/v1/lexi/tasks/*/approve"), 0);
     assert_eq!(app.leadlex.count("/v1/lexi/tasks/*/dismiss"), 0);
-    assert!(app.shown(&card).ends_with("[Approve] [Deny]"), "untouched");
+    assert!(
+        app.shown(&card).ends_with("[Approve] [Deny]\n[👍] [👎]"),
+        "untouched"
+    );
     assert_eq!(app.leadlex.task(&card.task).unwrap().status, "pending");
 }
 
@@ -248,8 +251,8 @@ async fn a_decision_that_keeps_failing_brings_the_buttons_back() {
     app.click_card(REP, APPROVE, &card).await;
     let shown = app.card_shows(&card, "The task wasn't approved").await;
     assert!(
-        shown.ends_with("[Approve] [Deny]"),
-        "the buttons are back: {shown}"
+        shown.ends_with("[Approve] [Deny]\n[👍] [👎]"),
+        "the buttons are back, above the feedback buttons: {shown}"
     );
     assert!(shown.contains("LeadLex isn't answering"), "{shown}");
     assert!(!shown.contains("internal detail"));
@@ -288,7 +291,7 @@ async fn leadlex_refusals_become_clear_sentences_on_the_card() {
         app.click_card(REP, APPROVE, &card).await;
         let shown = app.card_shows(&card, expected).await;
         assert_eq!(
-            shown.ends_with("[Approve] [Deny]"),
+            shown.ends_with("[Approve] [Deny]\n[👍] [👎]"),
             buttons_back,
             "{status}: {shown}"
         );
@@ -336,7 +339,7 @@ async fn forged_payloads_are_refused_and_change_nothing() {
 
     // Nothing was decided or queued: the genuine click still decides.
     assert_eq!(app.leadlex.count("/v1/lexi/tasks/*/approve"), 0);
-    assert!(app.shown(&card).ends_with("[Approve] [Deny]"));
+    assert!(app.shown(&card).ends_with("[Approve] [Deny]\n[👍] [👎]"));
     assert_eq!(app.click(&genuine).await.status(), 200);
     app.leadlex_calls(&approve_path(&card), 1).await;
     assert!(app.slack.ephemerals_for(REP).is_empty());

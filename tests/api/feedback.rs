@@ -53,3 +53,68 @@ async fn a_thumbs_down_on_a_streamed_answer_is_stored_with_its_conversation_and_
         Some(conversation)
     );
 }
+
+#[tokio::test]
+async fn a_click_delivered_twice_is_recorded_and_thanked_once() {
+    use crate::agent_surface::{feedback_click, scrape_until, series};
+    let app = TestApp::spawn().await;
+    app.send_event(&mention("Ev1", ROOT, None, "hello there"))
+        .await;
+    app.bot_replies(CHANNEL, ROOT, 1).await;
+    let answer = app
+        .slack
+        .thread(CHANNEL, ROOT)
+        .into_iter()
+        .find(|m| m.is_bot())
+        .expect("an answer");
+    assert!(
+        answer
+            .blocks
+            .as_ref()
+            .expect("blocks")
+            .to_string()
+            .contains("feedback_buttons"),
+        "a non-streamed answer carries the buttons too"
+    );
+
+    let click = feedback_click(&app, CHANNEL, ROOT, &answer.ts, "positive");
+    assert_eq!(app.click(&click).await.status(), 200);
+    assert_eq!(
+        app.click(&click).await.status(),
+        200,
+        "Slack's second delivery"
+    );
+    let again = feedback_click(&app, CHANNEL, ROOT, &answer.ts, "positive");
+    assert_eq!(
+        app.click(&again).await.status(),
+        200,
+        "the same button again"
+    );
+
+    // Every thanks job was queued before its click was acknowledged: once none is left, all ran.
+    scrape_until(&app, "the thanks sent", |s| {
+        series(s, "lexi_jobs_queued") == Some(0.0)
+            && series(
+                s,
+                "lexi_job_runs_total{kind=\"feedback_thanks\",outcome=\"done\"}",
+            ) == Some(1.0)
+    })
+    .await;
+    let thanks = app.ephemerals_saying(REP, "Glad that helped", 1).await;
+    assert_eq!(thanks.len(), 1, "{thanks:#?}");
+    let scrape = scrape_until(&app, "the click counted", |_| true).await;
+    assert_eq!(
+        series(&scrape, "lexi_feedback_clicks_total{value=\"positive\"}"),
+        Some(1.0)
+    );
+
+    // Changing one's mind is new feedback: recorded and thanked.
+    let change = feedback_click(&app, CHANNEL, ROOT, &answer.ts, "negative");
+    assert_eq!(app.click(&change).await.status(), 200);
+    app.ephemerals_saying(REP, "Thanks for telling us", 1).await;
+    let dir = app.stop().await;
+    let store = Store::open(dir.path(), &StoreSettings::default()).expect("store");
+    let all = store.all_feedback().expect("feedback");
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(!all[0].positive);
+}

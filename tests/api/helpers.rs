@@ -288,6 +288,9 @@ pub fn test_config(slack: &FakeSlack, leadlex: &FakeLeadLex, dir: &tempfile::Tem
     config.tuning.request_timeout = Duration::from_millis(500);
     // The core suite checks the non-streamed reply; tests/api/streaming.rs turns streaming on.
     config.streaming = false;
+    // The placeholder first, then Lexi: the order the suite asserts on. The deferred placeholder
+    // (quick answers as one message) has its own tests in tests/api/placeholder.rs.
+    config.tuning.placeholder_after = Duration::ZERO;
     config
 }
 

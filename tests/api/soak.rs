@@ -85,11 +85,13 @@ impl Soak {
             t.retry_base_delay = shipped.retry_base_delay;
             t.retry_max_delay = shipped.retry_max_delay;
             t.leadlex_timeout = Duration::from_secs(10);
+            t.leadlex_stream_idle_timeout = Duration::from_secs(10);
             t.slack_timeout = Duration::from_secs(10);
         } else {
             t.retry_base_delay = Duration::from_millis(20);
             t.retry_max_delay = Duration::from_millis(300);
             t.leadlex_timeout = Duration::from_millis(250);
+            t.leadlex_stream_idle_timeout = Duration::from_millis(250);
             t.slack_timeout = Duration::from_millis(250);
         }
     }

@@ -266,3 +266,81 @@ async fn a_crash_mid_stream_leaves_a_note_and_the_retry_answers_once_completely(
         "the retry reuses the job's Idempotency-Key"
     );
 }
+
+#[tokio::test]
+async fn a_long_answer_that_keeps_flowing_outlasts_the_request_timeout() {
+    let app = TestApp::spawn_configured(|c| {
+        c.streaming = true;
+        c.tuning.stream_flush_chars = FLUSH_CHARS;
+        c.tuning.stream_flush_interval = Duration::from_secs(5);
+        // Once the bound of the whole stream; far shorter than this one.
+        c.tuning.leadlex_timeout = Duration::from_millis(300);
+        c.tuning.leadlex_stream_idle_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let chunks = scripted(DELTAS);
+    let pace = Duration::from_millis(50);
+    let lasts = pace * (chunks.len() as u32 - 1);
+    assert!(
+        lasts >= Duration::from_millis(900),
+        "{lasts:?}: 3× the timeout"
+    );
+    app.leadlex.set_stream_pace(pace);
+    app.leadlex.enqueue_stream(chunks);
+    app.send_event(&mention("Ev1", ROOT, None, "which law firms fit?"))
+        .await;
+
+    app.slack_calls("chat.stopStream", 1).await;
+    let replies = bot_messages(&app);
+    assert_eq!(replies.len(), 1, "{replies:#?}");
+    assert_eq!(replies[0].text, DELTAS.concat(), "all of it, streamed");
+    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 0, "no fallback");
+}
+
+/// Lexi starts answering, then goes silent: its second chunk would come only after the pace.
+fn stalls_after_the_first_words() -> Vec<Vec<u8>> {
+    let mut first = event("thinking", json!({"text": "Looking through your CRM…"}));
+    first.extend(event("text", json!({"delta": "Here are "})));
+    let mut rest = event("text", json!({"delta": "three law firms."}));
+    rest.extend(event("done", json!({"credits_remaining": 40})));
+    rest.extend(b"data: [DONE]\n\n");
+    vec![first, rest]
+}
+
+#[tokio::test]
+async fn a_stalled_stream_is_cut_by_the_idle_timeout_and_answered_without_streaming() {
+    use crate::agent_surface::{scrape_until, series};
+    let app = TestApp::spawn_configured(|c| {
+        c.streaming = true;
+        c.tuning.stream_flush_interval = Duration::from_millis(20);
+        c.tuning.leadlex_stream_idle_timeout = Duration::from_millis(300);
+    })
+    .await;
+    app.leadlex.set_stream_pace(Duration::from_secs(5));
+    app.leadlex.enqueue_stream(stalls_after_the_first_words());
+    app.send_event(&mention("Ev1", ROOT, None, "which law firms fit?"))
+        .await;
+
+    let shown = app.thread_says(ROOT, "Here's what I found").await;
+    let replies = bot_messages(&app);
+    assert_eq!(
+        replies.len(),
+        1,
+        "the answer replaced the stalled stream: {replies:#?}"
+    );
+    assert!(!replies[0].streaming, "the stalled stream was stopped");
+    assert!(!shown.contains("Here are"), "{shown}");
+    assert!(shown.contains("[👍] [👎]"), "{shown}");
+    assert_eq!(app.leadlex.count("/v1/lexi/chat"), 1, "asked once more");
+    let scrape = scrape_until(&app, "the stall counted", |s| {
+        series(s, "lexi_leadlex_streams_total{outcome=\"idle_timeout\"}").is_some()
+    })
+    .await;
+    assert_eq!(
+        series(
+            &scrape,
+            "lexi_leadlex_streams_total{outcome=\"idle_timeout\"}"
+        ),
+        Some(1.0)
+    );
+}

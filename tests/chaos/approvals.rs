@@ -21,7 +21,8 @@ pub(crate) struct Card {
 
 /// Asks Lexi for `n` prospect searches (one thread each), then clicks every card as it shows up.
 pub(crate) async fn ask_and_click(link: Link, n: usize) -> Vec<Card> {
-    let roots: Vec<String> = (0..n).map(|i| format!("17300{i:05}.000000")).collect();
+    // Older than the fake Slack's own ts, as a user's message is older than the bot's reply.
+    let roots: Vec<String> = (0..n).map(|i| format!("16980{i:05}.000000")).collect();
     for (i, root) in roots.iter().enumerate() {
         let text = format!("find 20 CEOs at law firms in city {i}");
         let body = event(&format!("EvCard{i}"), root, None, &text).to_string();

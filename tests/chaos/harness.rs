@@ -68,8 +68,20 @@ impl Bot {
             // One user sends every event here, far past the request caps on purpose.
             .env("LEXI_USER_CALLS_PER_MINUTE", "0")
             .env("LEXI_TEAM_CALLS_PER_MINUTE", "0")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
+            // The shipped default (streamed answers) unless CHAOS_STREAMING says otherwise.
+            .env(
+                "LEXI_STREAMING",
+                std::env::var("CHAOS_STREAMING").unwrap_or_else(|_| "on".into()),
+            )
+            .env(
+                "RUST_LOG",
+                std::env::var("CHAOS_LOG").unwrap_or_else(|_| "error".into()),
+            )
+            .stdout(if std::env::var("CHAOS_LOG").is_ok() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the bot binary starts");

@@ -193,6 +193,8 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
         // One asker sends the whole load: lexi-slack's request caps would turn most of it away.
         .env("LEXI_USER_CALLS_PER_MINUTE", "0")
         .env("LEXI_TEAM_CALLS_PER_MINUTE", "0")
+        // The job the peers do too: one chat call, one threaded post (no stream, no status).
+        .env("LEXI_STREAMING", "off")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -108,20 +108,21 @@ pub(super) fn call(model: &mut Model, method: &str, p: &Value, socket_url: &str)
         }
         "assistant.threads.setSuggestedPrompts" => {
             let channel = need(p, "channel_id", "channel_not_found")?;
+            // Slack documents "up to four", each with a `title` and a `message`.
             let prompts = match &p["prompts"] {
-                Value::Array(a) if !a.is_empty() && a.len() <= 4 => a.clone(),
-                Value::String(raw) => match serde_json::from_str::<Vec<Value>>(raw) {
-                    Ok(a) if !a.is_empty() && a.len() <= 4 => a,
-                    _ => return Err(Rejection::new("invalid_arguments")),
-                },
+                Value::Array(a) => a.clone(),
+                Value::String(raw) => serde_json::from_str::<Vec<Value>>(raw)
+                    .map_err(|_| Rejection::new("invalid_arguments"))?,
                 _ => return Err(Rejection::new("invalid_arguments")),
             };
+            let whole = |p: &Value| s(p, "title").is_some() && s(p, "message").is_some();
+            if prompts.is_empty() || prompts.len() > 4 || !prompts.iter().all(whole) {
+                return Err(Rejection::new("invalid_arguments"));
+            }
             let thread = s(p, "thread_ts").unwrap_or_default();
             let a = model.assistant_thread(channel, thread);
             a.prompts = prompts;
-            if let Some(title) = s(p, "title") {
-                a.title = Some(title.to_owned());
-            }
+            a.prompts_title = s(p, "title").map(str::to_owned);
             Ok(json!({}))
         }
         "assistant.threads.setTitle" => {
@@ -152,11 +153,49 @@ pub(super) fn call(model: &mut Model, method: &str, p: &Value, socket_url: &str)
             if msgs.is_empty() {
                 return Err(Rejection::new("thread_not_found"));
             }
-            let list: Vec<Value> = msgs.iter().map(|m| m.json()).collect();
+            // As Slack: the parent always comes first; `oldest` drops older replies (itself
+            // too unless `inclusive`); metadata only with `include_all_metadata`.
+            let oldest = s(p, "oldest").map(ts_key);
+            let inclusive = flag(p, "inclusive");
+            let with_metadata = flag(p, "include_all_metadata");
+            let list: Vec<Value> = msgs
+                .iter()
+                .filter(|m| {
+                    m.ts == ts
+                        || oldest.is_none_or(|o| {
+                            let k = ts_key(&m.ts);
+                            k > o || (inclusive && k == o)
+                        })
+                })
+                .map(|m| {
+                    let mut json = m.json();
+                    if !with_metadata {
+                        if let Some(fields) = json.as_object_mut() {
+                            fields.remove("metadata");
+                        }
+                    }
+                    json
+                })
+                .collect();
             Ok(json!({"messages": list, "has_more": false}))
         }
         "apps.connections.open" => Ok(json!({ "url": socket_url })),
         _ => Err(Rejection::new("unknown_method")),
+    }
+}
+
+/// A Slack ts as a number pair, for comparing (`"9.5"` is older than `"10.1"`).
+fn ts_key(ts: &str) -> (u64, u64) {
+    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    (secs.parse().unwrap_or(0), micros.parse().unwrap_or(0))
+}
+
+/// A boolean parameter as Slack reads it: `true` / `1` (query and form values are strings).
+fn flag(p: &Value, name: &str) -> bool {
+    match &p[name] {
+        Value::Bool(b) => *b,
+        Value::String(v) => v == "true" || v == "1",
+        _ => false,
     }
 }
 

@@ -4,10 +4,12 @@ mod methods;
 mod model;
 mod render;
 mod respond;
+mod socket;
 mod validate;
 
 pub use model::{AssistantThread, BOT_ID, BOT_USER_ID, Message, TEAM_ID};
 pub use render::{render_blocks, render_text};
+pub use socket::{FakeSocket, NoConnection, SocketTimeout};
 
 use std::io;
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +37,7 @@ pub struct FakeSlack {
 struct Shared {
     model: Mutex<Model>,
     addr: OnceLock<SocketAddr>,
+    socket: FakeSocket,
 }
 
 impl Shared {
@@ -65,18 +69,18 @@ impl FakeSlack {
         let shared = Arc::new(Shared {
             model: Mutex::new(model),
             addr: OnceLock::new(),
+            socket: FakeSocket::new(core.clone()),
         });
         let routes = Router::new()
             .route("/api/{method}", any(web_api))
             .route("/response/{name}", post(respond::response_url))
             .route(
                 "/socket",
-                get(|| async {
-                    (
-                        StatusCode::NOT_IMPLEMENTED,
-                        "no socket mode in the simulator",
-                    )
-                }),
+                get(
+                    |State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade| async move {
+                        shared.socket.accept(upgrade)
+                    },
+                ),
             )
             .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
             .with_state(shared.clone());
@@ -84,6 +88,11 @@ impl FakeSlack {
         let running = Running::serve(addr, app, core).await?;
         let _ = shared.addr.set(running.addr);
         Ok(Self { running, shared })
+    }
+
+    /// Socket Mode: the WebSocket that `apps.connections.open` hands out (`ws://…/socket`).
+    pub fn socket(&self) -> &FakeSocket {
+        &self.shared.socket
     }
 
     /// `http://127.0.0.1:PORT/api`; the client appends `/chat.postMessage`.

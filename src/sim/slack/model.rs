@@ -78,8 +78,11 @@ pub struct AssistantThread {
     /// The current status line; cleared by `""` or when the bot replies in the thread.
     pub status: Option<String>,
     pub loading_messages: Vec<String>,
+    /// The thread's title (`assistant.threads.setTitle`).
     pub title: Option<String>,
     pub prompts: Vec<Value>,
+    /// The heading shown above the prompts (`setSuggestedPrompts`' own `title`).
+    pub prompts_title: Option<String>,
     /// Every status set, in order (`""` included), so tests can see transient ones.
     pub status_history: Vec<String>,
 }

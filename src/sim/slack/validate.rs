@@ -123,6 +123,10 @@ pub(super) fn check_blocks(blocks: &Value) -> Result<(), Rejection> {
             "context" => {
                 errs.items(&b["elements"], 10, &format!("{at}/elements"));
             }
+            // Feedback buttons and icon buttons under an AI answer.
+            "context_actions" => {
+                errs.items(&b["elements"], 5, &format!("{at}/elements"));
+            }
             "markdown" => match b["text"].as_str() {
                 Some(t) => markdown_total += t.chars().count(),
                 None => errs.add("missing required field: text", &at),

@@ -335,3 +335,69 @@ async fn scripted_rate_limits_come_before_the_model() {
     assert_eq!(second["warning"], "missing_charset");
     assert_eq!(api.slack.channel_messages("C1").len(), 1);
 }
+
+#[tokio::test]
+async fn suggested_prompts_and_titles_are_checked_as_slack_documents_them() {
+    let api = Api::start().await;
+    let prompt = |n: usize| json!({"title": format!("Prompt {n}"), "message": format!("Ask {n}")});
+    let prompts = |n: usize| (0..n).map(prompt).collect::<Vec<_>>();
+    let set = |body: Value| api.call("assistant.threads.setSuggestedPrompts", body);
+
+    let five = json!({"channel_id": "D1", "prompts": prompts(5)});
+    assert_eq!(
+        set(five).await["error"],
+        "invalid_arguments",
+        "at most four"
+    );
+    let none = json!({"channel_id": "D1", "prompts": []});
+    assert_eq!(set(none).await["error"], "invalid_arguments");
+    let half = json!({"channel_id": "D1", "prompts": [{"title": "Only a title"}]});
+    assert_eq!(set(half).await["error"], "invalid_arguments");
+    assert!(api.slack.assistant_thread("D1", "").is_none());
+
+    let tab = json!({"channel_id": "D1", "prompts": prompts(4), "title": "Try"});
+    assert_eq!(set(tab).await["ok"], true);
+    let pinned = api
+        .slack
+        .assistant_thread("D1", "")
+        .expect("the tab's prompts");
+    assert_eq!(pinned.prompts.len(), 4);
+    assert_eq!(pinned.prompts[3]["message"], "Ask 3");
+    assert_eq!(pinned.prompts_title.as_deref(), Some("Try"));
+    assert_eq!(
+        pinned.title, None,
+        "the list's heading is not a thread title"
+    );
+
+    let root = api.slack.add_user_message("D1", "U1", "hi", None);
+    let title = json!({"channel_id": "D1", "thread_ts": root, "title": "hi"});
+    assert_eq!(
+        api.call("assistant.threads.setTitle", title).await["ok"],
+        true
+    );
+    let untitled = json!({"channel_id": "D1", "thread_ts": root, "title": ""});
+    assert_eq!(
+        api.call("assistant.threads.setTitle", untitled).await["error"],
+        "invalid_arguments"
+    );
+    let thread = api.slack.assistant_thread("D1", &root).unwrap();
+    assert_eq!(thread.title.as_deref(), Some("hi"));
+}
+
+#[tokio::test]
+async fn feedback_buttons_fit_in_a_context_actions_block_of_five_at_most() {
+    let api = Api::start().await;
+    let buttons = json!({"type": "feedback_buttons", "action_id": "f",
+        "positive_button": {"text": {"type": "plain_text", "text": "👍"}, "value": "positive"},
+        "negative_button": {"text": {"type": "plain_text", "text": "👎"}, "value": "negative"}});
+    let post = |elements: Vec<Value>| {
+        api.call(
+            "chat.postMessage",
+            json!({"channel": "C1", "text": "answer",
+                   "blocks": [{"type": "context_actions", "elements": elements}]}),
+        )
+    };
+    assert_eq!(post(vec![buttons.clone()]).await["ok"], true);
+    assert_eq!(post(vec![buttons; 6]).await["error"], "invalid_blocks");
+    assert_eq!(post(Vec::new()).await["error"], "invalid_blocks");
+}
