@@ -7,6 +7,7 @@
 //! timeouts, a sub-second outage), not by sleeping. The full soak, with the shipped retry schedule
 //! and a real two-minute outage:
 //! `SOAK_FULL=1 cargo test --locked --test api soak:: -- --nocapture`
+//! Answers are streamed, as shipped; `SOAK_STREAMING=off` soaks the plain reply alone.
 //! Knobs: `SOAK_EVENTS`, `SOAK_THREADS`, `SOAK_ERROR_RATE` (percent), `SOAK_OUTAGE_SECS`, `SOAK_SEED`;
 //! `SOAK_LOG=lexi_slack=warn` shows what the bot logged.
 
@@ -31,6 +32,8 @@ struct Soak {
     outage: Duration,
     after: Duration,
     full: bool,
+    /// Answers streamed, as shipped (`SOAK_STREAMING=off`: the plain reply only).
+    streaming: bool,
 }
 
 fn setting(name: &str) -> Option<u64> {
@@ -68,6 +71,7 @@ impl Soak {
             outage,
             after,
             full,
+            streaming: std::env::var("SOAK_STREAMING").map_or(true, |v| v != "off"),
         }
     }
 
@@ -98,7 +102,10 @@ impl Soak {
 
     fn configure(&self) -> impl Fn(&mut Config) + Send + Sync + 'static {
         let soak = self.clone();
-        move |config: &mut Config| soak.tune(&mut config.tuning)
+        move |config: &mut Config| {
+            soak.tune(&mut config.tuning);
+            config.streaming = soak.streaming;
+        }
     }
 
     /// The retry schedule the bot runs with in this soak.
@@ -201,7 +208,14 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
 
     let tally = soak_audit::settle(&app, &sent, soak.settle_deadline()).await;
     soak_audit::queue_drains(&app, soak.settle_deadline()).await;
+    // The plain call is the one retried; a stream is opened once, on a job's first run.
     let attempts = soak_audit::attempts_by_key(&app.leadlex.requests_to("/v1/lexi/chat"));
+    let streams = soak_audit::attempts_by_key(&app.leadlex.requests_to("/v1/lexi/chat/stream"));
+    let streams_reopened: Vec<&String> = streams
+        .iter()
+        .filter(|(_, opens)| opens.len() > 1)
+        .map(|(key, _)| key)
+        .collect();
     let gaps = soak_audit::backoff(&attempts, &retry);
     let recovery = soak_audit::recovery(&app, &sent, outage_off);
     let during: Vec<&Sent> = sent
@@ -212,8 +226,7 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         .iter()
         .filter(|s| tally.missing.contains(&s.token))
         .count();
-    let split =
-        soak_audit::threads_with_several_conversations(&app.leadlex.requests_to("/v1/lexi/chat"));
+    let split = soak_audit::threads_with_several_conversations(&soak_audit::asks(&app.leadlex));
 
     let mut injected = app.leadlex.faults_injected();
     for (kind, n) in app.slack.faults_injected() {
@@ -227,13 +240,15 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
     let max_tries = counts.iter().copied().max().unwrap_or(0);
     let mean_tries = counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64;
     println!(
-        "soak result: events={} threads={} error_rate={} seed={} outage={:?} \
+        "soak result: events={} threads={} streaming={} error_rate={} seed={} outage={:?} \
          leadlex_faults={} slack_faults={} faults_by_kind=[{}] answered={} told={} \
-         sent_during_outage={} unanswered_during_outage={unanswered_during} lexi_calls={} \
+         sent_during_outage={} unanswered_during_outage={unanswered_during} \
+         lexi_streams_opened={} lexi_plain_calls={} \
          tries_per_key_max={max_tries} tries_per_key_mean={mean_tries:.2} \
          median_gap_ms_by_retry={:?} after_outage: first_leadlex_answer={:?} backlog_answered p50={:?} p95={:?} all={:?} took={:?}",
         soak.events,
         soak.threads,
+        soak.streaming,
         soak.error_rate,
         soak.seed,
         soak.outage,
@@ -243,6 +258,7 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         tally.answered,
         tally.told,
         during.len(),
+        app.leadlex.count("/v1/lexi/chat/stream"),
         app.leadlex.count("/v1/lexi/chat"),
         gaps.median_ms_by_retry,
         recovery.first_answer_from_leadlex,
@@ -252,10 +268,18 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         started.elapsed(),
     );
 
+    if !tally.notices.is_empty() {
+        println!("soak notices: {:#?}", tally.notices);
+    }
     assert!(
         tally.duplicated.is_empty(),
         "answered twice: {:?}",
         tally.duplicated
+    );
+    assert!(
+        tally.garbled.is_empty(),
+        "messages that are neither answer nor notice: {:?}",
+        tally.garbled
     );
     assert!(
         tally.lost.is_empty(),
@@ -286,6 +310,10 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
         gaps.grows,
         "the gaps between tries grow: {:?}",
         gaps.median_ms_by_retry
+    );
+    assert!(
+        streams_reopened.is_empty(),
+        "streams opened again for one message: {streams_reopened:?}"
     );
     assert!(
         split.is_empty(),

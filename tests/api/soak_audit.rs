@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use lexi_slack::bot::RetryPolicy;
-use lexi_slack::sim::{FaultKind, Recorded, render_text};
+use lexi_slack::sim::{FakeLeadLex, FaultKind, Recorded, render_text};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -46,11 +46,21 @@ pub(crate) struct Tally {
     pub lost: Vec<String>,
     /// "Working on it" or "will keep trying" messages still showing.
     pub placeholders: usize,
+    /// What the notices said (each different text once), to tell what went wrong.
+    pub notices: BTreeSet<String>,
+    /// Bot messages that are neither an answer, a notice nor a placeholder (a partial answer
+    /// left showing, say), with their thread.
+    pub garbled: Vec<(String, String)>,
+}
+
+/// What a notice that stands for an answer says: LeadLex is named, or when to try again.
+fn is_notice(reply: &str) -> bool {
+    reply.contains("LeadLex") || reply.contains("try again") || reply.contains("Lexi couldn't")
 }
 
 impl Tally {
     fn settled(&self) -> bool {
-        self.lost.is_empty() && self.placeholders == 0
+        self.lost.is_empty() && self.placeholders == 0 && self.garbled.is_empty()
     }
 }
 
@@ -75,8 +85,11 @@ fn tally(app: &TestApp, sent: &[Sent]) -> Tally {
                 continue;
             }
             let quoted: Vec<&str> = quoted_tokens(&reply).collect();
-            if quoted.is_empty() {
+            if quoted.is_empty() && is_notice(&reply) {
                 notices += 1;
+                out.notices.insert(reply.clone());
+            } else if quoted.is_empty() {
+                out.garbled.push((root.to_owned(), reply.clone()));
             }
             for t in quoted {
                 *answers.entry(t.to_owned()).or_default() += 1;
@@ -165,7 +178,8 @@ pub(crate) struct Gaps {
     /// every key retried that often.
     pub median_ms_by_retry: Vec<u64>,
     /// Whether those medians grow: never shrinking by more than scheduling noise from one retry
-    /// to the next, and at least four times the first by the last retry enough keys reached.
+    /// to the next while the schedule's waits double, and at least four times the first by the
+    /// last retry enough keys reached.
     pub grows: bool,
 }
 
@@ -212,7 +226,13 @@ pub(crate) fn backoff(attempts: &BTreeMap<String, Vec<Recorded>>, retry: &RetryP
             gaps[gaps.len() / 2]
         })
         .collect();
-    let never_shrinks = sampled.windows(2).all(|m| m[1] + NOISE >= m[0]);
+    // Up to the cap the schedule's waits double, so the medians must not shrink by more than
+    // noise; at the cap they are flat and may wander either way.
+    let never_shrinks = sampled
+        .windows(2)
+        .enumerate()
+        .filter(|(i, _)| retry.delay(*i as u32 + 1, None) > retry.delay(*i as u32, None))
+        .all(|(_, m)| m[1] + NOISE >= m[0]);
     let grew = match (sampled.first(), sampled.get(2..).and_then(<[_]>::last)) {
         (Some(first), Some(last)) => *last >= *first * 4,
         _ => true,
@@ -240,7 +260,15 @@ pub(crate) struct Recovery {
 pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Recovery {
     let mut shown: HashMap<String, Instant> = HashMap::new();
     for call in app.slack.requests() {
-        let shows = call.path.ends_with("/chat.update") || call.path.ends_with("/chat.postMessage");
+        let shows = [
+            "/chat.update",
+            "/chat.postMessage",
+            "/chat.startStream",
+            "/chat.appendStream",
+            "/chat.stopStream",
+        ]
+        .iter()
+        .any(|method| call.path.ends_with(method));
         if !shows || call.fault.is_some() {
             continue;
         }
@@ -260,9 +288,7 @@ pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Rec
         let i = ((backlog.len() as f64 * q).ceil() as usize).clamp(1, backlog.len().max(1)) - 1;
         backlog.get(i).copied().unwrap_or_default()
     };
-    let first_answer_from_leadlex = app
-        .leadlex
-        .requests_to("/v1/lexi/chat")
+    let first_answer_from_leadlex = asks(&app.leadlex)
         .iter()
         .filter(|r| r.fault.is_none() && r.at >= outage_off)
         .map(|r| r.at.duration_since(outage_off))
@@ -276,15 +302,24 @@ pub(crate) fn recovery(app: &TestApp, sent: &[Sent], outage_off: Instant) -> Rec
     }
 }
 
+/// Every message to Lexi: plain calls and streams.
+pub(crate) fn asks(leadlex: &FakeLeadLex) -> Vec<Recorded> {
+    let mut asks = leadlex.requests_to("/v1/lexi/chat");
+    asks.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
+    asks.sort_by_key(|r| r.at);
+    asks
+}
+
 /// Threads that sent Lexi more than one `conversation_id`, with how many.
 pub(crate) fn threads_with_several_conversations(chats: &[Recorded]) -> Vec<(String, usize)> {
     let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for call in chats {
         let body = call.json();
-        let (Some(message), Some(id)) = (
-            body["message"].as_str(),
-            body["context"]["conversation_id"].as_str(),
-        ) else {
+        // A stream names it at the top level, a plain call in its context.
+        let id = body["context"]["conversation_id"]
+            .as_str()
+            .or(body["conversation_id"].as_str());
+        let (Some(message), Some(id)) = (body["message"].as_str(), id) else {
             continue;
         };
         if let Some(t) = quoted_tokens(message).next() {
