@@ -10,6 +10,10 @@ use std::time::Duration;
 pub const DEFAULT_LEADLEX_API_URL: &str = "https://data.leadlex.com/functions/v1/api-gateway";
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
 pub const DEFAULT_TASK_FOLLOW_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// A person asking Lexi more than once every three seconds for a minute is a script or a loop.
+pub const DEFAULT_USER_CALLS_PER_MINUTE: u32 = 20;
+/// Ten such people at once, per workspace.
+pub const DEFAULT_TEAM_CALLS_PER_MINUTE: u32 = 200;
 
 /// Everything the bot needs to run.
 #[derive(Debug, Clone)]
@@ -47,7 +51,13 @@ pub struct Tuning {
     /// Unfinished jobs beyond which new Slack requests are refused with 503 (Slack retries),
     /// so an outage cannot grow the queue without bound.
     pub max_queued_jobs: usize,
-    /// Tries of one job before the user is told it failed.
+    /// Tries of one job before the user is told it failed. With the default backoff (2 s doubling
+    /// to 30 s) the 24 tries wait 10 minutes in all between them
+    /// ([`crate::bot::RetryPolicy::patience`]), so a LeadLex outage of a few minutes is ridden out
+    /// rather than reported. The tries are the job's, not each step's: a two-minute outage spends
+    /// 8 of them, and the 30 s cap (rather than minutes) leaves 16 for the steps after it, so
+    /// a flaky Slack at the end cannot exhaust them, and every waiting job tries again within
+    /// 30 s of LeadLex coming back (RELIABILITY.md, "Faults from LeadLex and Slack").
     pub max_attempts: u32,
     /// First retry delay; doubled each attempt, up to `retry_max_delay`.
     pub retry_base_delay: Duration,
@@ -74,6 +84,12 @@ pub struct Tuning {
     pub stream_flush_chars: usize,
     /// …or once this long has passed since the last append, whichever comes first.
     pub stream_flush_interval: Duration,
+    /// `LEXI_USER_CALLS_PER_MINUTE`: requests to Lexi one user may make per window (0: no cap).
+    pub user_calls_per_minute: u32,
+    /// `LEXI_TEAM_CALLS_PER_MINUTE`: requests to Lexi one workspace may make per window (0: no cap).
+    pub team_calls_per_minute: u32,
+    /// The sliding window those caps count in: a minute (tests shorten it).
+    pub quota_window: Duration,
     /// Lexi's answer stream is given up as stalled after this long without a byte (it then
     /// falls back to the plain reply); `leadlex_timeout` would cut off a long answer still flowing.
     pub leadlex_stream_idle_timeout: Duration,
@@ -98,9 +114,9 @@ impl Default for Tuning {
         Self {
             max_concurrent_jobs: 64,
             max_queued_jobs: 100_000,
-            max_attempts: 6,
+            max_attempts: 24,
             retry_base_delay: Duration::from_secs(2),
-            retry_max_delay: Duration::from_secs(120),
+            retry_max_delay: Duration::from_secs(30),
             max_rate_limit_wait: Duration::from_secs(15 * 60),
             leadlex_timeout: Duration::from_secs(90),
             slack_timeout: Duration::from_secs(15),
@@ -115,6 +131,9 @@ impl Default for Tuning {
             // chat.appendStream is Tier 4 (100+/min): ~1 call a second per stream stays well within it.
             stream_flush_chars: 256,
             stream_flush_interval: Duration::from_millis(800),
+            user_calls_per_minute: DEFAULT_USER_CALLS_PER_MINUTE,
+            team_calls_per_minute: DEFAULT_TEAM_CALLS_PER_MINUTE,
+            quota_window: Duration::from_secs(60),
             leadlex_stream_idle_timeout: Duration::from_secs(60),
             leadlex_stream_max_duration: Duration::from_secs(10 * 60),
             suggested_prompts_every: Duration::from_secs(24 * 60 * 60),
@@ -228,6 +247,19 @@ impl Config {
                 DEFAULT_TASK_FOLLOW_LIMIT
             }),
         };
+        let mut per_minute = |name: &str, default: u32| match get(name) {
+            None => default,
+            Some(value) => value.parse::<u32>().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "{name} `{value}` is not a whole number of requests (0 turns the cap off)"
+                ));
+                default
+            }),
+        };
+        let user_calls_per_minute =
+            per_minute("LEXI_USER_CALLS_PER_MINUTE", DEFAULT_USER_CALLS_PER_MINUTE);
+        let team_calls_per_minute =
+            per_minute("LEXI_TEAM_CALLS_PER_MINUTE", DEFAULT_TEAM_CALLS_PER_MINUTE);
         let streaming = match get("LEXI_STREAMING").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -264,6 +296,8 @@ impl Config {
                     streaming,
                     tuning: Tuning {
                         task_follow_limit,
+                        user_calls_per_minute,
+                        team_calls_per_minute,
                         ..Tuning::default()
                     },
                 })
@@ -395,6 +429,30 @@ mod tests {
             let err = config(&vars).unwrap_err().to_string();
             assert!(err.contains("LEXI_TASK_FOLLOW_LIMIT"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn request_caps_default_to_20_per_user_and_200_per_workspace_and_0_turns_them_off() {
+        let t = config(MINIMAL).unwrap().tuning;
+        assert_eq!(
+            (t.user_calls_per_minute, t.team_calls_per_minute),
+            (20, 200)
+        );
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("LEXI_USER_CALLS_PER_MINUTE", "0"),
+            ("LEXI_TEAM_CALLS_PER_MINUTE", " 500 "),
+        ]);
+        let t = config(&vars).unwrap().tuning;
+        assert_eq!((t.user_calls_per_minute, t.team_calls_per_minute), (0, 500));
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("LEXI_USER_CALLS_PER_MINUTE", "lots"),
+            ("LEXI_TEAM_CALLS_PER_MINUTE", "-1"),
+        ]);
+        let err = config(&vars).unwrap_err().to_string();
+        assert!(err.contains("LEXI_USER_CALLS_PER_MINUTE `lots`"), "{err}");
+        assert!(err.contains("LEXI_TEAM_CALLS_PER_MINUTE `-1`"), "{err}");
     }
 
     #[test]

@@ -86,6 +86,11 @@ const FAMILIES: &[(&str, Kind, &str)] = &[
         "LeadLex calls remaining in the rate-limit window, as last reported (X-RateLimit-Remaining).",
     ),
     (
+        QUOTA_REFUSALS,
+        Kind::Counter,
+        "Requests to Lexi turned away by a per-user or per-workspace cap, by scope (user, team) and job kind.",
+    ),
+    (
         SOCKET_ENVELOPES,
         Kind::Counter,
         "Socket Mode frames by outcome: acked, withheld (not acknowledged so Slack delivers again), unreadable (ignored).",
@@ -130,6 +135,7 @@ pub const SLACK_CALLS: &str = "lexi_slack_api_requests_total";
 pub const SLACK_LATENCY: &str = "lexi_slack_api_request_duration_seconds";
 pub const CREDITS: &str = "lexi_leadlex_credits_remaining";
 pub const RATE_LIMIT: &str = "lexi_leadlex_rate_limit_remaining";
+pub const QUOTA_REFUSALS: &str = "lexi_quota_refusals_total";
 pub const SOCKET_ENVELOPES: &str = "lexi_slack_socket_envelopes_total";
 pub const SOCKET_RECONNECTS: &str = "lexi_slack_socket_reconnects_total";
 pub const SOCKET_CONNECTED: &str = "lexi_slack_socket_connected";

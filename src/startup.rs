@@ -1,7 +1,8 @@
 //! The composition root: open the store, build the clients, start the worker, serve, shut down cleanly.
 
 use crate::bot::{
-    AgentSurfaceSettings, ApprovalSettings, Deps, FollowPolicy, RetryPolicy, StreamSettings,
+    AgentSurfaceSettings, ApprovalSettings, Deps, FollowPolicy, Quota, QuotaSettings, RetryPolicy,
+    StreamSettings,
 };
 use crate::config::Config;
 use crate::http::{self, AppState, Clock};
@@ -88,7 +89,15 @@ impl Application {
                 })
                 .with_agent_surface(AgentSurfaceSettings {
                     prompts_every: tuning.suggested_prompts_every,
-                }),
+                })
+                .with_quota(
+                    Quota::new(QuotaSettings {
+                        per_user: tuning.user_calls_per_minute,
+                        per_team: tuning.team_calls_per_minute,
+                        window: tuning.quota_window,
+                    })
+                    .with_metrics(metrics.clone()),
+                ),
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let worker = worker.with_metrics(metrics.clone());

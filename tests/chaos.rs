@@ -1,19 +1,27 @@
-//! Crash safety with the real binary: events flow in while the bot is `kill -9`ed and restarted on
-//! the same DATA_DIR, then what the simulated Slack and LeadLex recorded is checked: every event
-//! answered exactly once in its thread, one conversation per thread, repeats carrying the same
-//! Idempotency-Key.
+//! Crash safety with the real binary: events, approval clicks and `/followups` commands flow in
+//! while the bot is `kill -9`ed and restarted on the same DATA_DIR, then what the simulated Slack
+//! and LeadLex recorded is checked: every event answered exactly once in its thread, one
+//! conversation per thread, repeats carrying the same Idempotency-Key, no task approved or
+//! dismissed twice (`chaos/approvals.rs`), every `/followups` answered once through its response
+//! URL (`chaos/followups.rs`).
 //!
-//! CI runs the small version (100 events, 10 threads, 3 kills). The full one:
-//! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_KILLS=10 cargo test --release --locked --test chaos -- --nocapture`
+//! CI runs the small version (100 events, 10 threads, 6 approval cards, 8 `/followups`, 3 kills).
+//! The full one:
+//! `CHAOS_EVENTS=1000 CHAOS_THREADS=100 CHAOS_APPROVALS=30 CHAOS_FOLLOWUPS=40 CHAOS_KILLS=10 cargo test --locked --test chaos -- --nocapture`
 //!
 //! `CHAOS_STREAMING=off` runs the non-streamed reply instead of streams (the default, `on`, is
 //! what ships); `CHAOS_LOG=info` (any `RUST_LOG` filter) shows the bots' logs.
 
+#[path = "chaos/approvals.rs"]
+mod approvals;
+#[path = "chaos/followups.rs"]
+mod followups;
+#[path = "chaos/harness.rs"]
+mod harness;
+
+use harness::{Bot, Link, Rng, deliver, event, free_port, setting};
 use lexi_slack::sim::{FakeLeadLex, FakeSlack, render_text};
-use lexi_slack::slack::verify::sign;
-use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -22,154 +30,21 @@ use tokio::sync::Mutex;
 const SECRET: &str = "chaos-signing-secret";
 const CHANNEL: &str = "C0CHAOS";
 const BOT_USER: &str = "U0LEXI";
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A tiny deterministic generator, so a failing run can be replayed from its printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
+/// Who sends every message, click and command.
+const REP: &str = "U0REP";
+const TEAM: &str = "T0ACME";
+/// How long the audits wait for the bot to catch up once the kills are over.
+const SETTLE: Duration = Duration::from_secs(120);
 
 /// One event to send: event id, message ts, thread root (for replies), unique token.
 type Planned = (String, String, Option<String>, String);
-
-struct Bot {
-    child: Option<Child>,
-    port: u16,
-    dir: std::path::PathBuf,
-    slack_url: String,
-    leadlex_url: String,
-}
-
-impl Bot {
-    fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_lexi-slack"))
-            .arg("serve")
-            .env_clear()
-            .env("SLACK_SIGNING_SECRET", SECRET)
-            .env("SLACK_BOT_TOKEN", "xoxb-chaos")
-            .env("LEADLEX_API_KEY", "wbk_chaos")
-            .env("SLACK_API_URL", &self.slack_url)
-            .env("LEADLEX_API_URL", &self.leadlex_url)
-            .env("LISTEN_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("DATA_DIR", &self.dir)
-            // The shipped default (streamed answers) unless CHAOS_STREAMING says otherwise.
-            .env(
-                "LEXI_STREAMING",
-                std::env::var("CHAOS_STREAMING").unwrap_or_else(|_| "on".into()),
-            )
-            .env(
-                "RUST_LOG",
-                std::env::var("CHAOS_LOG").unwrap_or_else(|_| "error".into()),
-            )
-            .stdout(if std::env::var("CHAOS_LOG").is_ok() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the bot binary starts");
-        self.child = Some(child);
-    }
-
-    /// SIGKILL: no shutdown, no flush, as a crash.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    async fn wait_ready(&self, http: &reqwest::Client) {
-        let url = format!("http://127.0.0.1:{}/readyz", self.port);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(r) = http.get(&url).send().await {
-                if r.status() == 200 {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("the bot did not become ready after a restart");
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound").port()
-}
-
-fn event(event_id: &str, ts: &str, thread_ts: Option<&str>, text: &str) -> Value {
-    let mut inner = json!({
-        "type": "app_mention", "user": "U0REP", "text": format!("<@{BOT_USER}> {text}"),
-        "ts": ts, "channel": CHANNEL, "event_ts": ts, "team": "T0ACME",
-    });
-    if let Some(root) = thread_ts {
-        inner["thread_ts"] = json!(root);
-    }
-    json!({
-        "token": "x", "team_id": "T0ACME", "api_app_id": "A0LEXI", "type": "event_callback",
-        "event_id": event_id, "event_time": 1, "event": inner,
-        "authorizations": [{"team_id": "T0ACME", "user_id": BOT_USER, "is_bot": true}],
-    })
-}
-
-/// Sends one event until Slack would consider it delivered (a 200), retrying as Slack does
-/// while the bot is down.
-async fn deliver(http: &reqwest::Client, port: u16, body: &str, retries: &AtomicUsize) {
-    let url = format!("http://127.0.0.1:{port}/slack/events");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut attempt = 0;
-    loop {
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs() as i64;
-        let mut request = http
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("x-slack-request-timestamp", ts.to_string())
-            .header("x-slack-signature", sign(SECRET, ts, body.as_bytes()))
-            .body(body.to_owned());
-        if attempt > 0 {
-            request = request.header("x-slack-retry-num", attempt.to_string());
-        }
-        match request.send().await {
-            Ok(r) if r.status() == 200 => return,
-            _ => {
-                attempt += 1;
-                retries.fetch_add(1, Ordering::Relaxed);
-                assert!(Instant::now() < deadline, "an event was never accepted");
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
     let events = setting("CHAOS_EVENTS", 100);
     let threads = setting("CHAOS_THREADS", 10).clamp(1, events);
+    let cards = setting("CHAOS_APPROVALS", 6);
+    let commands = setting("CHAOS_FOLLOWUPS", 8);
     let kills = setting("CHAOS_KILLS", 3);
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -177,10 +52,13 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
         .as_nanos() as u64
         | 1;
     let seed = setting("CHAOS_SEED", seed as usize) as u64 | 1;
-    println!("chaos: {events} events over {threads} threads, {kills} kills, seed {seed}");
+    println!(
+        "chaos: {events} events over {threads} threads, {cards} approval cards, \
+         {commands} /followups, {kills} kills, seed {seed}"
+    );
 
-    let slack = FakeSlack::start().await.expect("fake Slack");
-    let leadlex = FakeLeadLex::start().await.expect("fake LeadLex");
+    let slack = Arc::new(FakeSlack::start().await.expect("fake Slack"));
+    let leadlex = Arc::new(FakeLeadLex::start().await.expect("fake LeadLex"));
     let dir = tempfile::tempdir().expect("temp dir");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
@@ -200,28 +78,7 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
         b.port
     };
 
-    // Per thread: a root mention, then replies, each with a unique token Lexi's answer quotes.
-    let per_thread = events.div_ceil(threads);
-    let mut plan: Vec<Vec<Planned>> = Vec::new();
-    let mut n = 0;
-    for t in 0..threads {
-        // Older than any ts the simulated Slack hands out (it counts up from 1700000000), as a
-        // user's message is older than the bot's reply to it: the bot reads threads back by ts.
-        let root = format!("16990{t:05}.000000");
-        let mut thread = Vec::new();
-        for m in 0..per_thread {
-            if n == events {
-                break;
-            }
-            let ts = format!("16990{t:05}.{m:06}");
-            let token = format!("chaos-t{t}-m{m}");
-            let parent = (m > 0).then(|| root.clone());
-            thread.push((format!("EvChaos{t}x{m}"), ts, parent, token));
-            n += 1;
-        }
-        plan.push(thread);
-    }
-
+    let plan = plan(events, threads);
     let retries = Arc::new(AtomicUsize::new(0));
     let sending = Arc::new(AtomicBool::new(true));
     let killer = {
@@ -247,6 +104,14 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
         })
     };
 
+    let link = Link {
+        http: http.clone(),
+        port,
+        slack: slack.clone(),
+        retries: retries.clone(),
+    };
+    let clicking = tokio::spawn(approvals::ask_and_click(link.clone(), cards));
+    let commanding = tokio::spawn(followups::run(link, commands));
     let senders: Vec<_> = plan
         .iter()
         .cloned()
@@ -270,16 +135,110 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
     for s in senders {
         s.await.expect("sender");
     }
+    let cards = clicking.await.expect("approval clicks");
+    let commands = commanding.await.expect("/followups commands");
     sending.store(false, Ordering::Relaxed);
     let killed = killer.await.expect("killer");
 
-    // Every token answered exactly once in its own thread, and no placeholder left waiting.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let (missing, duplicated, stale) = loop {
+    let answers = audit_answers(&slack, &plan).await;
+    let conversations = audit_conversations(&leadlex, threads);
+    let repeats = audit_repeats(&leadlex);
+    let decisions = approvals::audit(&leadlex, &cards).await;
+    let followups = followups::audit(&slack, &commands).await;
+
+    println!(
+        "chaos result: events={events} threads={threads} kills={killed} slack_retries={} \
+         lexi_calls={} repeated_calls={} missing={} duplicated={} dangling_placeholders={} \
+         conversations={} orphan_conversations={} {decisions} {followups}",
+        retries.load(Ordering::Relaxed),
+        repeats.calls,
+        repeats.repeats,
+        answers.missing.len(),
+        answers.duplicated.len(),
+        answers.stale,
+        leadlex.conversation_ids().len(),
+        conversations.orphans,
+    );
+    assert!(
+        answers.missing.is_empty(),
+        "events never answered: {:?}",
+        answers.missing
+    );
+    assert!(
+        answers.duplicated.is_empty(),
+        "events answered twice: {:?}",
+        answers.duplicated
+    );
+    assert!(
+        conversations.split_threads.is_empty(),
+        "threads with several conversations: {:?}",
+        conversations.split_threads
+    );
+    assert_eq!(
+        repeats.keys_reused_for_other_messages, 0,
+        "one key per message"
+    );
+    assert_eq!(
+        repeats.repeated_with_a_new_key, 0,
+        "a repeated call carried a new Idempotency-Key"
+    );
+    // The search threads of the approval cards run their own chat jobs too.
+    assert_bounds(
+        killed,
+        threads + cards.len(),
+        &answers,
+        &conversations,
+        &repeats,
+    );
+    decisions.assert_once();
+    followups.assert_once();
+    drop(bot);
+}
+
+/// Per thread: a root mention, then replies, each with a unique token Lexi's answer quotes.
+fn plan(events: usize, threads: usize) -> Vec<Vec<Planned>> {
+    let per_thread = events.div_ceil(threads);
+    let mut plan: Vec<Vec<Planned>> = Vec::new();
+    let mut n = 0;
+    for t in 0..threads {
+        // Older than any ts the simulated Slack hands out (it counts up from 1700000000), as a
+        // user's message is older than the bot's reply to it: the bot reads threads back by ts.
+        let root = format!("16990{t:05}.000000");
+        let mut thread = Vec::new();
+        for m in 0..per_thread {
+            if n == events {
+                break;
+            }
+            let ts = format!("16990{t:05}.{m:06}");
+            let token = format!("chaos-t{t}-m{m}");
+            let parent = (m > 0).then(|| root.clone());
+            thread.push((format!("EvChaos{t}x{m}"), ts, parent, token));
+            n += 1;
+        }
+        plan.push(thread);
+    }
+    plan
+}
+
+/// What the threads show of the planned events.
+struct Answers {
+    missing: Vec<String>,
+    duplicated: Vec<String>,
+    /// "Lexi is working on it…" placeholders left in the threads.
+    stale: usize,
+}
+
+/// Every token answered exactly once in its own thread, and no placeholder left waiting: waits
+/// until that holds or [`SETTLE`] passes, then says what the threads show.
+async fn audit_answers(slack: &FakeSlack, plan: &[Vec<Planned>]) -> Answers {
+    let deadline = Instant::now() + SETTLE;
+    loop {
         let seen = slack.answers();
-        let mut missing = Vec::new();
-        let mut duplicated = Vec::new();
-        let mut stale = 0;
+        let mut answers = Answers {
+            missing: Vec::new(),
+            duplicated: Vec::new(),
+            stale: 0,
+        };
         for (t, thread) in plan.iter().enumerate() {
             let root = format!("16990{t:05}.000000");
             let replies: Vec<String> = slack
@@ -288,28 +247,39 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
                 .filter(|m| m.user == BOT_USER || m.bot_id.is_some())
                 .map(render_text)
                 .collect();
-            stale += replies
+            answers.stale += replies
                 .iter()
                 .filter(|r| r.contains("working on it"))
                 .count();
             for (_, _, _, token) in thread {
                 let quoted = format!("\"tell me about {token}\"");
                 match replies.iter().filter(|r| r.contains(&quoted)).count() {
-                    0 => missing.push(token.clone()),
+                    0 => answers.missing.push(token.clone()),
                     1 => {}
-                    _ => duplicated.push(token.clone()),
+                    _ => answers.duplicated.push(token.clone()),
                 }
             }
         }
-        if (missing.is_empty() && duplicated.is_empty()) || Instant::now() > deadline {
-            break (missing, duplicated, stale);
+        let settled = answers.missing.is_empty() && answers.duplicated.is_empty();
+        if settled || Instant::now() > deadline {
+            return answers;
         }
         slack.answered_beyond(seen, Duration::from_secs(1)).await;
-    };
+    }
+}
 
-    // One conversation per thread: every message the bot sent with a conversation id used the
-    // thread's one id. (A first message repeated after a crash may make LeadLex open an orphan
-    // conversation when it does not de-duplicate on Idempotency-Key; those are counted below.)
+/// The conversations the threads sent Lexi.
+struct Conversations {
+    /// Threads that sent more than one `conversation_id`, with how many.
+    split_threads: Vec<(usize, usize)>,
+    /// Conversations LeadLex opened beyond one per thread.
+    orphans: usize,
+}
+
+/// One conversation per thread: every message the bot sent with a conversation id used the
+/// thread's one id. (A first message repeated after a crash may make LeadLex open an orphan
+/// conversation when it does not de-duplicate on Idempotency-Key; those are counted.)
+fn audit_conversations(leadlex: &FakeLeadLex, threads: usize) -> Conversations {
     let thread_of = |message: &str| {
         message
             .split("chaos-t")
@@ -319,12 +289,15 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
     };
     let mut conversations_per_thread: BTreeMap<usize, std::collections::BTreeSet<String>> =
         BTreeMap::new();
-    for call in leadlex.requests_to("/v1/lexi/chat") {
+    // A streamed ask names its conversation at the top level, a plain one in its context.
+    let mut asks = leadlex.requests_to("/v1/lexi/chat");
+    asks.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
+    for call in asks {
         let body = call.json();
-        let (Some(t), Some(id)) = (
-            body["message"].as_str().and_then(thread_of),
-            body["context"]["conversation_id"].as_str(),
-        ) else {
+        let id = body["context"]["conversation_id"]
+            .as_str()
+            .or(body["conversation_id"].as_str());
+        let (Some(t), Some(id)) = (body["message"].as_str().and_then(thread_of), id) else {
             continue;
         };
         conversations_per_thread
@@ -333,91 +306,91 @@ async fn kill_9_at_random_moments_loses_and_repeats_nothing() {
             .insert(id.to_owned());
     }
     let mut thread_of_conversation: HashMap<String, usize> = HashMap::new();
+    let mut chaos_conversations = 0;
     for id in leadlex.conversation_ids() {
+        let mut ours = false;
         for message in leadlex.conversation(&id) {
             if let Some(t) = thread_of(&message) {
+                ours = true;
                 if let Some(other) = thread_of_conversation.insert(id.clone(), t) {
                     assert_eq!(other, t, "conversation {id} mixes threads {other} and {t}");
                 }
             }
         }
+        chaos_conversations += usize::from(ours);
     }
-    let split_threads: Vec<_> = conversations_per_thread
-        .iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(t, ids)| (*t, ids.len()))
-        .collect();
-    let orphans = leadlex.conversation_ids().len().saturating_sub(threads);
+    Conversations {
+        split_threads: conversations_per_thread
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(t, ids)| (*t, ids.len()))
+            .collect(),
+        orphans: chaos_conversations.saturating_sub(threads),
+    }
+}
 
-    // LeadLex calls repeated by a crash carry the same key; count them.
+/// LeadLex chat calls repeated by the kills, and whether each repeat kept its key.
+struct Repeats {
+    calls: usize,
+    /// Calls beyond the first for a key.
+    repeats: usize,
+    /// Messages sent with more than one key (must be 0).
+    repeated_with_a_new_key: usize,
+    /// Keys sent with more than one message (must be 0).
+    keys_reused_for_other_messages: usize,
+}
+
+/// LeadLex calls repeated by a crash carry the same key; counts them.
+fn audit_repeats(leadlex: &FakeLeadLex) -> Repeats {
     // Streamed (`CHAOS_STREAMING=on`) or not, every ask of Lexi counts.
     let mut chats = leadlex.requests_to("/v1/lexi/chat");
     chats.extend(leadlex.requests_to("/v1/lexi/chat/stream"));
     let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+    let mut keys_by_message: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
     for call in &chats {
         let key = call
             .header("idempotency-key")
             .unwrap_or_default()
             .to_owned();
-        by_key
-            .entry(key)
-            .or_default()
-            .push(call.json()["message"].to_string());
+        let message = call.json()["message"].to_string();
+        by_key.entry(key.clone()).or_default().push(message.clone());
+        keys_by_message.entry(message).or_default().insert(key);
     }
-    let repeats: usize = by_key.values().map(|v| v.len() - 1).sum();
-    let mut keys_by_message: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
-    for call in &chats {
-        keys_by_message
-            .entry(call.json()["message"].to_string())
-            .or_default()
-            .insert(
-                call.header("idempotency-key")
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
+    Repeats {
+        calls: chats.len(),
+        repeats: by_key.values().map(|v| v.len() - 1).sum(),
+        repeated_with_a_new_key: keys_by_message.values().filter(|k| k.len() > 1).count(),
+        keys_reused_for_other_messages: by_key
+            .values()
+            .filter(|messages| messages.windows(2).any(|w| w[0] != w[1]))
+            .count(),
     }
-    let repeated_with_a_new_key = keys_by_message.values().filter(|k| k.len() > 1).count();
-    let keys_reused_for_other_messages = by_key
-        .values()
-        .filter(|messages| messages.windows(2).any(|w| w[0] != w[1]))
-        .count();
+}
 
-    println!(
-        "chaos result: events={events} threads={threads} kills={killed} slack_retries={} \
-         lexi_calls={} repeated_calls={repeats} missing={} duplicated={} dangling_placeholders={stale} \
-         conversations={} orphan_conversations={orphans}",
-        retries.load(Ordering::Relaxed),
-        chats.len(),
-        missing.len(),
-        duplicated.len(),
-        leadlex.conversation_ids().len(),
-    );
-    assert!(missing.is_empty(), "events never answered: {missing:?}");
-    assert!(
-        duplicated.is_empty(),
-        "events answered twice: {duplicated:?}"
-    );
-    assert!(
-        split_threads.is_empty(),
-        "threads with several conversations: {split_threads:?}"
-    );
-    assert_eq!(keys_reused_for_other_messages, 0, "one key per message");
-    assert_eq!(
-        repeated_with_a_new_key, 0,
-        "a repeated call carried a new Idempotency-Key"
-    );
+/// How much a kill may cost: repeated calls, orphan conversations, dangling placeholders.
+/// `threads`: the threads with chat jobs, each of which can have one call in flight.
+fn assert_bounds(
+    killed: usize,
+    threads: usize,
+    answers: &Answers,
+    conversations: &Conversations,
+    repeats: &Repeats,
+) {
     // Each kill can cut off at most one LeadLex call per job in flight (one per thread).
     assert!(
-        repeats <= killed * threads,
-        "{repeats} repeated LeadLex calls for {killed} kills"
+        repeats.repeats <= killed * threads,
+        "{} repeated LeadLex calls for {killed} kills",
+        repeats.repeats
     );
     assert!(
-        orphans <= repeats,
-        "{orphans} orphan conversations for {repeats} repeated calls"
+        conversations.orphans <= repeats.repeats,
+        "{} orphan conversations for {} repeated calls",
+        conversations.orphans,
+        repeats.repeats
     );
     assert!(
-        stale <= repeats.max(killed) * threads,
-        "{stale} placeholders left"
+        answers.stale <= repeats.repeats.max(killed) * threads,
+        "{} placeholders left",
+        answers.stale
     );
-    drop(bot);
 }

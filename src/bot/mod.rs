@@ -12,12 +12,14 @@ mod feedback;
 mod follow_task;
 mod followups;
 mod messages;
+mod quota;
 mod retry;
 mod stream_answer;
 mod tasks_command;
 
 pub use agent_surface::AgentSurfaceSettings;
 pub use approval_settings::{ApprovalSettings, FollowPolicy};
+pub use quota::{Quota, QuotaSettings};
 pub use retry::RetryPolicy;
 pub use stream_answer::StreamSettings;
 
@@ -37,6 +39,8 @@ pub struct Deps {
     pub approvals: ApprovalSettings,
     /// Whether and how answers are streamed into threads.
     pub streaming: StreamSettings,
+    /// Caps on requests to Lexi per user and per workspace (none unless set).
+    pub quota: Quota,
     /// Suggested prompts and thread titles in Lexi's DM.
     pub agent_surface: AgentSurfaceSettings,
     /// How long Lexi may take before a "working on it" placeholder goes up (zero: at once).
@@ -60,6 +64,7 @@ impl Deps {
             retry,
             approvals: ApprovalSettings::default(),
             streaming: StreamSettings::default(),
+            quota: Quota::new(QuotaSettings::off()),
             agent_surface: AgentSurfaceSettings::default(),
             placeholder_after: DEFAULT_PLACEHOLDER_AFTER,
             booted_ms: crate::store::now_ms(),
@@ -94,6 +99,12 @@ impl Deps {
     /// Streams answers with these settings (off unless set).
     pub fn with_streaming(mut self, streaming: StreamSettings) -> Self {
         self.streaming = streaming;
+        self
+    }
+
+    /// Caps requests to Lexi per user and per workspace.
+    pub fn with_quota(mut self, quota: Quota) -> Self {
+        self.quota = quota;
         self
     }
 
@@ -223,6 +234,10 @@ impl FailReason {
 
 /// Runs one attempt of a job. Progress is saved into `record` (and the store) as it is made.
 pub async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
+    // Over a request cap: the user is told when to try again, and Lexi is not asked.
+    if let Some(outcome) = quota::check(deps, record).await {
+        return outcome;
+    }
     match record.job {
         Job::Converse(_) => converse::run(deps, record).await,
         Job::DecideTask(_) => decide::run(deps, record).await,

@@ -17,6 +17,14 @@ impl RetryPolicy {
         attempts + 1 < self.max_attempts
     }
 
+    /// The least time a job keeps trying when every try fails at once: the sum of the waits
+    /// between its tries (the tries' own time comes on top). What an outage must not outlast.
+    pub fn patience(&self) -> Duration {
+        (0..self.max_attempts.saturating_sub(1))
+            .map(|attempts| self.delay(attempts, None))
+            .sum()
+    }
+
     /// The wait before the next try: the server's, when it said, else doubling from the base.
     pub fn delay(&self, attempts: u32, server_says: Option<Duration>) -> Duration {
         if let Some(wait) = server_says {
@@ -54,6 +62,20 @@ mod tests {
             policy().delay(0, Some(Duration::from_secs(7))),
             Duration::from_secs(7)
         );
+    }
+
+    #[test]
+    fn the_shipped_schedule_keeps_trying_for_ten_minutes() {
+        let t = crate::config::Tuning::default();
+        let shipped = RetryPolicy {
+            max_attempts: t.max_attempts,
+            base_delay: t.retry_base_delay,
+            max_delay: t.retry_max_delay,
+            max_server_wait: t.max_rate_limit_wait,
+        };
+        // 2+4+8+16+30×19 s: a two-minute LeadLex outage is waited out five times over.
+        assert_eq!(shipped.patience(), Duration::from_secs(600));
+        assert_eq!(policy().patience(), Duration::from_secs(2 + 4 + 8));
     }
 
     #[test]

@@ -198,6 +198,8 @@ pub struct LexiStream {
     ready: std::collections::VecDeque<Result<LexiEvent, SseError>>,
     request_id: Option<String>,
     ended: bool,
+    /// Whether any event came: a stream that closes before one is broken, not an empty answer.
+    any_event: bool,
     limits: StreamLimits,
     /// When bytes last arrived (or the response did): the idle limit counts from here. Kept
     /// here rather than per call, so a caller that times out `next` and calls again doesn't
@@ -217,6 +219,7 @@ impl LexiStream {
     pub async fn next(&mut self) -> Option<Result<LexiEvent, LeadLexError>> {
         loop {
             if let Some(event) = self.ready.pop_front() {
+                self.any_event = true;
                 match &event {
                     Ok(LexiEvent::End) => {
                         self.ended = true;
@@ -254,6 +257,13 @@ impl LexiStream {
                     self.ended = true;
                     // Flush an event the server ended without a blank line after.
                     self.ready.extend(self.parser.push(b"\n\n"));
+                    if self.ready.is_empty() && !self.any_event {
+                        // Nothing at all (a body that is no event stream): broken, so the job
+                        // asks again rather than showing an empty answer.
+                        self.record("broken");
+                        let detail = "the stream closed before any event".to_owned();
+                        return Some(Err(self.fail(LeadLexErrorKind::Decode { detail })));
+                    }
                     if !self.ready.iter().any(|e| matches!(e, Ok(LexiEvent::End))) {
                         // Closed without `[DONE]`: whatever came is all there is.
                         self.record("cut_short");
@@ -368,6 +378,20 @@ impl LeadLexClient {
             self.observe_status(ENDPOINT, status, opened, rate_remaining.as_deref(), &body);
             return Err(fail(error_kind(status, &body, wait), request_id));
         }
+        // A 200 that is no event stream (a proxy's error page, a JSON body) would read as a
+        // stream that ends at once, and show as an empty answer: it is unreadable instead, so
+        // the job falls back to the plain reply.
+        let content_type = header(&response, "content-type").unwrap_or_default();
+        if !content_type.is_empty()
+            && !content_type
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        {
+            self.observe_status(ENDPOINT, status, opened, rate_remaining.as_deref(), b"");
+            let detail = format!("a 200 of {content_type}, not an event stream");
+            return Err(fail(LeadLexErrorKind::Decode { detail }, request_id));
+        }
         // Counted like the other calls, with the time until the stream opened; how it then
         // went is counted when it ends.
         self.observe_status(ENDPOINT, status, opened, rate_remaining.as_deref(), b"");
@@ -377,6 +401,7 @@ impl LeadLexClient {
             ready: Default::default(),
             request_id,
             ended: false,
+            any_event: false,
             limits,
             last_arrival: Instant::now(),
             give_up_at,

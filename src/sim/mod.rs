@@ -3,7 +3,8 @@
 //! Each server binds `127.0.0.1:0` (or a given address), records every request on arrival, answers
 //! with plausible defaults from an in-memory model, and can be scripted per route with one-shot
 //! [`Canned`] answers (errors, delays, resets, hangs) and [`Gate`]s that hold requests until
-//! released. Dropping a server stops it.
+//! released, and made to fail on purpose by a seeded [`FaultPlan`] or an outage switch. Dropping
+//! a server stops it.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -25,6 +26,7 @@
 
 mod conn;
 mod counting;
+mod fault;
 mod leadlex;
 mod record;
 mod server;
@@ -33,6 +35,7 @@ mod slack;
 mod tests;
 
 pub use counting::{COUNTING_ANSWER, CountingLeadLex, CountingSlack, SlackCall, SlackTap};
+pub use fault::{FaultKind, FaultPlan};
 pub use leadlex::{
     Contact, FakeLeadLex, JANE_DOE_ID, MARCUS_LEE_ID, SAM_CARTER_ID, SAM_PATEL_ID, Task,
 };

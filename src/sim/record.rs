@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
+
+use super::fault::FaultKind;
 
 /// One request as a simulated server received it, recorded on arrival (before any hold or delay).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,10 @@ pub struct Recorded {
     /// Header names are lower-cased; repeated headers are joined with `", "`.
     pub headers: BTreeMap<String, String>,
     pub body: Bytes,
+    /// When it arrived, to measure the gaps between a client's retries.
+    pub at: Instant,
+    /// The fault a [`FaultPlan`](super::FaultPlan) or an outage answered it with, if any.
+    pub fault: Option<FaultKind>,
 }
 
 impl Recorded {
@@ -40,6 +46,8 @@ impl Recorded {
             query: parts.uri.query().map(str::to_owned),
             headers,
             body,
+            at: Instant::now(),
+            fault: None,
         }
     }
 

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::conn::{Conn, SimListener, kill};
+use super::fault::{FaultKind, FaultPlan, Faults, Flavor};
 use super::record::{
     Canned, Fault, Gate, GateInner, Recorded, Timeout, method_matches, path_matches,
 };
@@ -39,6 +40,7 @@ struct CoreState {
     requests: Vec<Recorded>,
     canned: VecDeque<(String, String, Canned)>,
     gates: Vec<Arc<GateInner>>,
+    faults: Faults,
 }
 
 impl Core {
@@ -59,6 +61,37 @@ impl Core {
     fn record(&self, rec: Recorded) {
         self.lock().requests.push(rec);
         self.arrivals.send_modify(|n| *n += 1);
+    }
+
+    /// Records a request and picks its answer on arrival: a scripted one first, else a fault
+    /// (from an outage or the fault plan, noted on the record), else none (the routes answer).
+    fn arrive(&self, mut rec: Recorded) -> Option<Canned> {
+        let (method, path) = (rec.method.clone(), rec.path.clone());
+        let picked = {
+            let mut st = self.lock();
+            let canned = take_canned(&mut st, &method, &path);
+            let picked = canned.or_else(|| {
+                let (kind, canned) = st.faults.draw(&method, &path)?;
+                rec.fault = Some(kind);
+                Some(canned)
+            });
+            st.requests.push(rec);
+            picked
+        };
+        self.arrivals.send_modify(|n| *n += 1);
+        picked
+    }
+
+    pub(crate) fn set_faults(&self, plan: Option<FaultPlan>, flavor: Flavor) {
+        self.lock().faults.set_plan(plan, flavor);
+    }
+
+    pub(crate) fn set_outage(&self, on: bool, flavor: Flavor) {
+        self.lock().faults.set_outage(on, flavor);
+    }
+
+    pub(crate) fn faults_injected(&self) -> std::collections::BTreeMap<FaultKind, u64> {
+        self.lock().faults.injected()
     }
 
     pub(crate) fn requests(&self) -> Vec<Recorded> {
@@ -138,15 +171,6 @@ impl Core {
             .push_back((method.to_owned(), path.to_owned(), canned));
     }
 
-    fn take_canned(&self, method: &str, path: &str) -> Option<Canned> {
-        let mut st = self.lock();
-        let i = st
-            .canned
-            .iter()
-            .position(|(m, p, _)| method_matches(m, method) && path_matches(p, path))?;
-        st.canned.remove(i).map(|(_, _, c)| c)
-    }
-
     pub(crate) fn hold(&self, path: &str) -> Gate {
         let inner = Arc::new(GateInner::new(path.to_owned()));
         let mut st = self.lock();
@@ -206,6 +230,14 @@ impl Core {
     }
 }
 
+fn take_canned(st: &mut CoreState, method: &str, path: &str) -> Option<Canned> {
+    let i = st
+        .canned
+        .iter()
+        .position(|(m, p, _)| method_matches(m, method) && path_matches(p, path))?;
+    st.canned.remove(i).map(|(_, _, c)| c)
+}
+
 /// Records, holds and answers from the script before the server's own routes see a request.
 async fn intercept(State(core): State<Arc<Core>>, req: Request, next: Next) -> Response {
     let conn = req
@@ -217,10 +249,9 @@ async fn intercept(State(core): State<Arc<Core>>, req: Request, next: Next) -> R
         core.record(Recorded::from_parts(&parts, bytes::Bytes::new()));
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    core.record(Recorded::from_parts(&parts, bytes.clone()));
     let path = parts.uri.path().to_owned();
     // Chosen on arrival, so scripted answers follow arrival order even when requests are held.
-    let canned = core.take_canned(parts.method.as_str(), &path);
+    let canned = core.arrive(Recorded::from_parts(&parts, bytes.clone()));
     for gate in core.gates_for(&path) {
         tokio::select! {
             () = gate.pass() => {}
@@ -302,9 +333,10 @@ impl Drop for Running {
 }
 
 /// The request-inspection and scripting methods both fakes expose under the same names.
-/// `$norm` maps a caller's path to the server's path (identity for LeadLex).
+/// `$norm` maps a caller's path to the server's path (identity for LeadLex); `$flavor` is the
+/// service whose manner faults are answered in.
 macro_rules! shared_sim_api {
-    ($norm:expr) => {
+    ($norm:expr, $flavor:expr) => {
         /// Every request received so far, in arrival order.
         pub fn requests(&self) -> Vec<$crate::sim::Recorded> {
             self.running.core.requests()
@@ -360,6 +392,27 @@ macro_rules! shared_sim_api {
         /// The bound address.
         pub fn addr(&self) -> std::net::SocketAddr {
             self.running.addr
+        }
+
+        /// Fails a share of later calls as `plan` says (replacing any earlier plan); `None` stops.
+        pub fn set_faults(&self, plan: Option<$crate::sim::FaultPlan>) {
+            let plan = plan.map(|mut p| {
+                for (_, path) in &mut p.routes {
+                    *path = $norm(path);
+                }
+                p
+            });
+            self.running.core.set_faults(plan, $flavor)
+        }
+
+        /// While on, every call fails, alternately with a 503 and a connection reset.
+        pub fn set_outage(&self, on: bool) {
+            self.running.core.set_outage(on, $flavor)
+        }
+
+        /// How many calls each kind of fault answered so far (outages included).
+        pub fn faults_injected(&self) -> std::collections::BTreeMap<$crate::sim::FaultKind, u64> {
+            self.running.core.faults_injected()
         }
 
         /// Stops the server and waits for its connections to close.

@@ -202,3 +202,41 @@ async fn a_channel_the_bot_cannot_post_in_is_given_up_on_without_retries() {
         "no LeadLex credit spent where nobody can read the answer"
     );
 }
+
+#[tokio::test]
+async fn a_stream_that_is_not_an_event_stream_falls_back_to_the_plain_answer() {
+    let app = TestApp::spawn_configured(|config| config.streaming = true).await;
+    // A thread with a conversation already: its reply's stream names no new one.
+    let root = "1700000480.000100";
+    app.send_event(&mention("EvStream", root, None, "who is new?"))
+        .await;
+    app.bot_replies(CHANNEL, root, 1).await;
+    // Where Lexi's event stream should be, a 200 with a proxy's error page, a cut-off JSON body,
+    // a JSON body that says it failed.
+    let bodies = [
+        ("text/html", "<html><body>502 Bad Gateway</body></html>"),
+        ("application/json", "{\"data\": {\"response\": \"Here is wh"),
+        ("application/json", "{\"ok\": false}"),
+    ];
+    for (i, (content_type, body)) in bodies.into_iter().enumerate() {
+        app.leadlex.enqueue(
+            "POST",
+            "/v1/lexi/chat/stream",
+            Canned::text(200, body).header("content-type", content_type),
+        );
+        let asked = format!("who should I call first, {i}?");
+        let ts = format!("1700000480.00020{i}");
+        app.send_event(&mention(&format!("EvStream{i}"), &ts, Some(root), &asked))
+            .await;
+        let replies = app.bot_replies(CHANNEL, root, i + 2).await;
+        assert!(
+            replies.iter().any(|r| r.contains(&asked)),
+            "{content_type}: Lexi's answer, not an empty one: {replies:?}"
+        );
+    }
+    assert_eq!(
+        app.leadlex.count("/v1/lexi/chat"),
+        3,
+        "answered by the plain call"
+    );
+}

@@ -6,8 +6,9 @@ use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+/// Log output kept in memory, for tests that read what was logged.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -190,6 +190,9 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
         .env("HOST", "127.0.0.1")
         .env("PORT", args.port.to_string())
         .env("DATA_DIR", &data_dir)
+        // One asker sends the whole load: lexi-slack's request caps would turn most of it away.
+        .env("LEXI_USER_CALLS_PER_MINUTE", "0")
+        .env("LEXI_TEAM_CALLS_PER_MINUTE", "0")
         // The job the peers do too: one chat call, one threaded post (no stream, no status).
         .env("LEXI_STREAMING", "off")
         .stdin(Stdio::null())

@@ -37,6 +37,21 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     }
 }
 
+/// Tells the requester, in place of the command's ack, why LeadLex was not asked (a request cap).
+pub(super) async fn refuse(deps: &Deps, record: &JobRecord, text: &str) -> Outcome {
+    let Some(run) = Run::new(deps, record) else {
+        return Outcome::Done;
+    };
+    let mut used = match &run.job.step {
+        FollowupsStep::Suggest { progress, .. } => progress.responses_used,
+        _ => 0,
+    };
+    match run.show(&mut used, &render::notice(text), true).await {
+        Ok(()) => Outcome::Done,
+        Err(error) => run.slack_failed(error),
+    }
+}
+
 /// One run of a follow-ups job: the record as this run found it, and what it needs to answer.
 struct Run<'a> {
     deps: &'a Deps,

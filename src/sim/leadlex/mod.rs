@@ -116,7 +116,7 @@ impl FakeLeadLex {
         format!("http://{}", self.running.addr)
     }
 
-    shared_sim_api!(same);
+    shared_sim_api!(same, crate::sim::fault::Flavor::LeadLex);
 
     /// The user messages Lexi received in a conversation, in order.
     pub fn conversation(&self, id: &str) -> Vec<String> {

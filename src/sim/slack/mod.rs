@@ -101,7 +101,7 @@ impl FakeSlack {
     }
 
     // Paths may be given as `chat.postMessage` as well as `/api/chat.postMessage`.
-    shared_sim_api!(api_path);
+    shared_sim_api!(api_path, crate::sim::fault::Flavor::Slack);
 
     /// `http://127.0.0.1:PORT/response/<name>`: a response URL to hand the bot in a payload.
     pub fn response_url(&self, name: &str) -> String {

@@ -1,6 +1,7 @@
 //! Tests of the simulators themselves, driven over HTTP with reqwest.
 
 mod core;
+mod faults;
 mod leadlex;
 mod slack;
 
