@@ -13,7 +13,10 @@ pub fn init_with_default(format: LogFormat, default_filter: &str) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        // Colours only for a person at a terminal: in a log file or a collector they are escape
+        // codes to strip, and writing them took a tenth of the bot's logging CPU.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     // try_init: a second call (tests, the demo) keeps the first subscriber instead of panicking.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
