@@ -3,6 +3,7 @@
 
 mod approval_follow;
 mod approvals;
+mod backpressure;
 mod check;
 mod conversation;
 mod demo;
