@@ -60,8 +60,14 @@ COPY --from=builder /out/lexi-slack /usr/local/bin/lexi-slack
 # directory is owned by it before VOLUME, so a fresh named volume is too.
 COPY --from=builder --chown=65532:65532 /out/data /data
 
+# MALLOC_TRIM_THRESHOLD_ fixes glibc's trim and mmap thresholds (any of these
+# variables turns off their dynamic growth). sled allocates and frees a 512 KiB
+# log segment every few hundred messages; once one is freed, glibc raises both
+# thresholds and then keeps tens of MiB of freed memory in its arenas: RSS after
+# a burst was 116-148 MiB instead of ~54 (BENCHMARKS.md, "Memory").
 ENV DATA_DIR=/data \
-    LISTEN_ADDR=0.0.0.0:3000
+    LISTEN_ADDR=0.0.0.0:3000 \
+    MALLOC_TRIM_THRESHOLD_=131072
 
 VOLUME ["/data"]
 EXPOSE 3000

@@ -51,6 +51,13 @@ pub struct Tuning {
     /// Unfinished jobs beyond which new Slack requests are refused with 503 (Slack retries),
     /// so an outage cannot grow the queue without bound.
     pub max_queued_jobs: usize,
+    /// Runnable jobs beyond what the worker finishes in this long (at its recent rate) make new
+    /// requests wait for room, then get a 503: a burst cannot leave minutes of queued work.
+    pub queue_drain_target: Duration,
+    /// Runnable jobs always accepted, however slowly jobs finish (LeadLex answers take seconds).
+    pub min_queued_jobs: usize,
+    /// How long a request waits for room in a full queue before the 503 (Slack allows 3 s).
+    pub admission_wait: Duration,
     /// Tries of one job before the user is told it failed. With the default backoff (2 s doubling
     /// to 30 s) the 24 tries wait 10 minutes in all between them
     /// ([`crate::bot::RetryPolicy::patience`]), so a LeadLex outage of a few minutes is ridden out
@@ -113,7 +120,12 @@ impl Default for Tuning {
     fn default() -> Self {
         Self {
             max_concurrent_jobs: 64,
-            max_queued_jobs: 100_000,
+            // Bounds memory when jobs pile up waiting for retries; under load the drain target
+            // keeps the queue far smaller.
+            max_queued_jobs: 10_000,
+            queue_drain_target: Duration::from_millis(500),
+            min_queued_jobs: 1_000,
+            admission_wait: Duration::from_secs(1),
             max_attempts: 24,
             retry_base_delay: Duration::from_secs(2),
             retry_max_delay: Duration::from_secs(30),

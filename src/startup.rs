@@ -101,6 +101,13 @@ impl Application {
         );
         let (worker, handle) = Worker::new(deps, tuning.max_concurrent_jobs, tuning.shutdown_grace);
         let worker = worker.with_metrics(metrics.clone());
+        let handle = handle.with_bound(crate::worker::QueueBound {
+            max_jobs: tuning.max_queued_jobs,
+            floor: tuning.min_queued_jobs,
+            drain_target: tuning.queue_drain_target,
+            // Answered before the request's own time limit runs out, so Slack sees the 503.
+            patience: tuning.admission_wait.min(tuning.request_timeout / 2),
+        });
         let (socket_connected, socket_status) = watch::channel(false);
         let state = AppState {
             secrets: config.signing_secrets.clone(),

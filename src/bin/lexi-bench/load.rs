@@ -25,6 +25,9 @@ pub enum Mode {
     Open { rate: f64 },
     /// As fast as the answers come back.
     Closed,
+    /// Closed loop until this many events are sent (the duration is then only a cap): a fixed
+    /// amount of work, to compare instruction counts (callgrind) before and after a change.
+    Count { events: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +117,7 @@ struct Run<'a> {
     tracker: &'a Arc<Tracker>,
     start: Instant,
     end: Instant,
-    /// Open loop: the next slot to hand out.
+    /// Open loop: the next slot to hand out; count: events claimed so far.
     next_slot: Cell<u64>,
     stats: RefCell<Stats>,
 }
@@ -176,10 +179,11 @@ pub async fn run(
         mode: match spec.mode {
             Mode::Open { .. } => "open".into(),
             Mode::Closed => "closed".into(),
+            Mode::Count { .. } => "count".into(),
         },
         offered_rate: match spec.mode {
             Mode::Open { rate } => Some(rate),
-            Mode::Closed => None,
+            Mode::Closed | Mode::Count { .. } => None,
         },
         connections: spec.connections,
         elapsed_s: elapsed,
@@ -216,6 +220,14 @@ impl Run<'_> {
                 Some(Some(at))
             }
             Mode::Closed => (Instant::now() < self.end).then_some(None),
+            Mode::Count { events } => {
+                let claimed = self.next_slot.get();
+                if claimed >= events || Instant::now() >= self.end {
+                    return None;
+                }
+                self.next_slot.set(claimed + 1);
+                Some(None)
+            }
         }
     }
 

@@ -74,6 +74,50 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// Context switches (voluntary + involuntary) of every live thread of these processes: how
+/// often the system hands the core around (a thread pool woken per disk write shows up here).
+/// Threads that have ended are not counted.
+pub fn context_switches(pids: &[u32]) -> u64 {
+    let thread_switches = |pid: u32, tid: &str| -> u64 {
+        let status =
+            fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .filter(|l| {
+                l.starts_with("voluntary_ctxt_switches:")
+                    || l.starts_with("nonvoluntary_ctxt_switches:")
+            })
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum()
+    };
+    pids.iter()
+        .map(|&pid| {
+            fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |tasks| {
+                tasks
+                    .flatten()
+                    .map(|t| thread_switches(pid, &t.file_name().to_string_lossy()))
+                    .sum()
+            })
+        })
+        .sum()
+}
+
+/// `/proc/PID/io`'s `syscw` summed: write-family system calls (sockets, log, disk), ended threads
+/// included.
+pub fn write_syscalls(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|&pid| {
+            let io = fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+            io.lines()
+                .find(|l| l.starts_with("syscw:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
 pub fn mib(kib: u64) -> f64 {
     (kib as f64 / 1024.0 * 10.0).round() / 10.0
 }

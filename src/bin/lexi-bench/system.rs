@@ -45,7 +45,8 @@ pub struct SystemArgs {
     #[arg(long)]
     pub log: PathBuf,
     /// Phases in order: idle, rate:N (open loop, N req/s), peak (closed loop), overload
-    /// (open loop at --overload-factor × the peak).
+    /// (open loop at --overload-factor × the peak), events:N (closed loop until N events are
+    /// sent: a fixed amount of work, for instruction counts under callgrind).
     #[arg(
         long,
         value_delimiter = ',',
@@ -137,6 +138,10 @@ pub struct Phase {
     pub sut_core_foreign_pct: f64,
     /// Bytes the system logged during the phase, per answered event.
     pub log_bytes_per_event: f64,
+    /// Context switches of the system's threads (load + drain) per answered event.
+    pub context_switches_per_event: f64,
+    /// Write-family system calls (sockets, log, disk) per answered event.
+    pub write_syscalls_per_event: f64,
     /// Sampled every 100 ms over load and drain, summed over the process tree.
     pub rss_peak_mib: f64,
     pub rss_after_mib: f64,
@@ -426,12 +431,18 @@ async fn drive(
                     args.overload_connections,
                 )
             }
-            other => match other
-                .strip_prefix("rate:")
-                .and_then(|r| r.parse::<f64>().ok())
-            {
-                Some(rate) => (Mode::Open { rate }, args.duration, args.connections),
-                None => bail!("unknown phase {other:?}"),
+            other => match (
+                other
+                    .strip_prefix("rate:")
+                    .and_then(|r| r.parse::<f64>().ok()),
+                other
+                    .strip_prefix("events:")
+                    .and_then(|n| n.parse::<u64>().ok()),
+            ) {
+                (Some(rate), _) => (Mode::Open { rate }, args.duration, args.connections),
+                // A fixed number of events, however long they take (under valgrind, minutes).
+                (_, Some(events)) => (Mode::Count { events }, 3600.0, args.connections),
+                _ => bail!("unknown phase {other:?}"),
             },
         };
         if let Ok(Some(status)) = child.try_wait() {
@@ -452,7 +463,8 @@ async fn drive(
         .await;
         eprintln!(
             "lexi-bench: {} {}: {:.0} acks/s (errors {:.2} %), ack p50/p99/p99.9 {:.2}/{:.2}/{:.2} ms, \
-             e2e p50/p99 {:.2}/{:.2} ms, {} missing, drain {}, {:.3} ms CPU/event, RSS peak {:.1} MiB",
+             e2e p50/p99 {:.2}/{:.2} ms, {} missing, drain {}, {:.3} ms CPU/event, RSS peak {:.1} MiB, \
+             {:.1} context switches and {:.1} write calls per event",
             args.name,
             name,
             phase.load.ok_per_s,
@@ -468,6 +480,8 @@ async fn drive(
                 .map_or_else(|| "not drained".to_owned(), |d| format!("{d:.2} s")),
             phase.cpu_ms_per_event,
             phase.rss_peak_mib,
+            phase.context_switches_per_event,
+            phase.write_syscalls_per_event,
         );
         if name == "peak" {
             peak_rate = Some(phase.load.ok_per_s);
@@ -497,6 +511,8 @@ async fn measure(
     let log_before = std::fs::metadata(&args.log).map_or(0, |m| m.len());
     tracker.begin_phase();
     let cpu0 = procfs::cpu_seconds(&pids, ticks);
+    let switches0 = procfs::context_switches(&pids);
+    let writes0 = procfs::write_syscalls(&pids);
     let bench0 = procfs::cpu_seconds(&me, ticks);
     let cores0 = procfs::cpu_times();
 
@@ -531,6 +547,8 @@ async fn measure(
     )
     .await;
     let cpu2 = procfs::cpu_seconds(&pids, ticks);
+    let switches = procfs::context_switches(&pids).saturating_sub(switches0);
+    let writes = procfs::write_syscalls(&pids).saturating_sub(writes0);
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.await;
     let rss_after = procfs::rss_kib(&pids);
@@ -562,7 +580,7 @@ async fn measure(
     Phase {
         name: name.to_owned(),
         backlog_at_load_end: backlog,
-        replied_per_s_during_load: replied as f64 / spec.duration.as_secs_f64(),
+        replied_per_s_during_load: replied as f64 / loaded_for.min(spec.duration.as_secs_f64()),
         drained,
         drain_s,
         full_events_per_s: replies.replied as f64 / until_last_reply.max(1e-9),
@@ -575,6 +593,8 @@ async fn measure(
         log_bytes_per_event: ((log_after.saturating_sub(log_before)) as f64
             / replies.replied.max(1) as f64)
             .round(),
+        context_switches_per_event: round3(switches as f64 / replies.replied.max(1) as f64),
+        write_syscalls_per_event: round3(writes as f64 / replies.replied.max(1) as f64),
         rss_peak_mib: procfs::mib(peak_kib.load(Ordering::Relaxed).max(rss_after)),
         rss_after_mib: procfs::mib(rss_after),
         hwm_mib: procfs::mib(procfs::hwm_kib(&pids)),

@@ -1,15 +1,20 @@
 //! Runs queued jobs: one at a time per thread (in the order they arrived), many threads at once, retries on schedule.
 
+mod admission;
+mod queue;
+
+pub use admission::QueueBound;
+
 use crate::bot::{self, Deps, FailReason, Outcome};
 use crate::domain::{Job, JobId, JobRecord};
 use crate::metrics::{self, Metrics};
 use crate::store::Store;
+use admission::Load;
 use futures_util::FutureExt;
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use queue::Queue;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -19,8 +24,9 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub struct WorkerHandle {
     tx: mpsc::UnboundedSender<JobRecord>,
-    unfinished: Arc<AtomicUsize>,
+    load: Arc<Load>,
     running: Arc<AtomicBool>,
+    bound: QueueBound,
     oldest_enqueued_ms: Arc<AtomicU64>,
 }
 
@@ -28,7 +34,7 @@ impl WorkerHandle {
     /// Hands over a job already on disk. If the worker has stopped, the job waits on disk for
     /// the next start, so nothing is lost either way.
     pub fn submit(&self, record: JobRecord) {
-        self.unfinished.fetch_add(1, Ordering::Relaxed);
+        self.load.unfinished.fetch_add(1, Ordering::Relaxed);
         if self.tx.send(record).is_err() {
             tracing::debug!("worker stopped; the job runs after the restart");
         }
@@ -41,7 +47,7 @@ impl WorkerHandle {
 
     /// Jobs accepted and not yet finished.
     pub fn unfinished(&self) -> usize {
-        self.unfinished.load(Ordering::Relaxed)
+        self.load.unfinished()
     }
 
     /// How long ago the oldest unfinished job was accepted (zero when there is none), as the
@@ -52,12 +58,29 @@ impl WorkerHandle {
             enqueued => Duration::from_millis(now_ms().saturating_sub(enqueued)),
         }
     }
+
+    /// Limits the work accepted from now on (see [`QueueBound`]).
+    pub fn with_bound(mut self, bound: QueueBound) -> Self {
+        self.bound = bound;
+        self
+    }
+
+    /// Whether one more job may be accepted now.
+    pub fn has_room(&self) -> bool {
+        self.load.has_room(&self.bound)
+    }
+
+    /// Waits (up to the bound's patience) until one more job may be accepted; false if the
+    /// queue stayed full, and the request should be refused so that Slack retries it later.
+    pub async fn wait_for_room(&self) -> bool {
+        self.load.wait_for_room(&self.bound).await
+    }
 }
 
 pub struct Worker {
     deps: Arc<Deps>,
     rx: mpsc::UnboundedReceiver<JobRecord>,
-    unfinished: Arc<AtomicUsize>,
+    load: Arc<Load>,
     running: Arc<AtomicBool>,
     /// The queue's oldest `enqueued_ms` (0: empty), for [`WorkerHandle::oldest_unfinished_age`].
     oldest_enqueued_ms: Arc<AtomicU64>,
@@ -76,19 +99,20 @@ impl Worker {
     /// A worker and the handle to feed it; jobs left unfinished by an earlier run go first.
     pub fn new(deps: Arc<Deps>, max_concurrent: usize, grace: Duration) -> (Self, WorkerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let unfinished = Arc::new(AtomicUsize::new(0));
+        let load = Arc::new(Load::new());
         let running = Arc::new(AtomicBool::new(false));
         let oldest_enqueued_ms = Arc::new(AtomicU64::new(0));
         let handle = WorkerHandle {
             tx,
-            unfinished: unfinished.clone(),
+            load: load.clone(),
             running: running.clone(),
+            bound: QueueBound::fixed(crate::config::Tuning::default().max_queued_jobs),
             oldest_enqueued_ms: oldest_enqueued_ms.clone(),
         };
         let worker = Self {
             deps,
             rx,
-            unfinished,
+            load,
             running,
             oldest_enqueued_ms,
             max_concurrent: max_concurrent.max(1),
@@ -111,9 +135,12 @@ impl Worker {
                         "resuming jobs left from the last run"
                     );
                 }
-                self.unfinished.fetch_add(records.len(), Ordering::Relaxed);
-                for record in &records {
-                    queue.add(record);
+                self.load
+                    .unfinished
+                    .fetch_add(records.len(), Ordering::Relaxed);
+                let now = now_ms();
+                for record in records {
+                    queue.add(record, false, now);
                 }
             }
             Err(error) => tracing::error!(%error, "cannot read unfinished jobs"),
@@ -123,10 +150,14 @@ impl Worker {
             let oldest = queue.oldest_enqueued_ms().unwrap_or(0);
             self.oldest_enqueued_ms.store(oldest, Ordering::Relaxed);
             while running.len() < self.max_concurrent {
-                let Some(id) = queue.pop_due(now_ms()) else {
+                let Some((id, kept)) = queue.pop_due(now_ms()) else {
                     break;
                 };
-                match store.job(id) {
+                let record = match kept {
+                    Some(record) => Ok(Some(record)),
+                    None => store.job(id),
+                };
+                match record {
                     Ok(Some(record)) => {
                         if let Some(m) = &self.metrics {
                             let due = record.not_before_ms.max(record.enqueued_ms);
@@ -144,10 +175,14 @@ impl Worker {
                     Ok(None) => self.finished(&mut queue, id),
                     Err(error) => {
                         tracing::error!(%error, %id, "cannot load a job; trying again shortly");
-                        queue.reschedule(id, now_ms() + 1_000);
+                        let now = now_ms();
+                        queue.reschedule(id, now + 1_000, None, now);
                     }
                 }
             }
+            self.load
+                .deferred
+                .store(queue.deferred(), Ordering::Relaxed);
             let wake = queue
                 .next_due()
                 .map(|due| Instant::now() + Duration::from_millis(due.saturating_sub(now_ms())));
@@ -155,8 +190,8 @@ impl Worker {
                 _ = shutdown.changed() => break,
                 Some(record) = self.rx.recv() => {
                     // A job admitted while the store was being scanned arrives twice; count it once.
-                    if !queue.add(&record) {
-                        self.unfinished.fetch_sub(1, Ordering::Relaxed);
+                    if !queue.add(record, true, now_ms()) {
+                        self.load.unfinished.fetch_sub(1, Ordering::Relaxed);
                     }
                 }
                 Some(done) = running.join_next(), if !running.is_empty() => {
@@ -236,31 +271,33 @@ impl Worker {
             }
             Outcome::Handoff(next) => {
                 self.settle(store, queue, record, Outcome::Done);
-                if queue.add(&next) {
-                    self.unfinished.fetch_add(1, Ordering::Relaxed);
+                if queue.add(*next, true, now_ms()) {
+                    self.load.unfinished.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Outcome::RetryAfter(wait) => {
+                let now = now_ms();
                 record.attempts += 1;
-                record.not_before_ms = now_ms() + wait.as_millis() as u64;
+                record.not_before_ms = now + wait.as_millis() as u64;
                 if let Err(error) = store.save_job(&record) {
                     tracing::error!(%error, id = %record.id, "cannot save a job's retry");
                 }
-                queue.reschedule(record.id, record.not_before_ms);
+                queue.reschedule(record.id, record.not_before_ms, Some(record), now);
             }
             Outcome::Later(wait) => {
-                record.not_before_ms = now_ms() + wait.as_millis() as u64;
+                let now = now_ms();
+                record.not_before_ms = now + wait.as_millis() as u64;
                 if let Err(error) = store.save_job(&record) {
                     tracing::error!(%error, id = %record.id, "cannot save a job's next run");
                 }
-                queue.reschedule(record.id, record.not_before_ms);
+                queue.reschedule(record.id, record.not_before_ms, Some(record), now);
             }
         }
     }
 
     fn finished(&self, queue: &mut Queue, id: JobId) {
         queue.remove(id);
-        self.unfinished.fetch_sub(1, Ordering::Relaxed);
+        self.load.finished();
     }
 }
 
@@ -322,191 +359,9 @@ pub fn job_kind(record: &JobRecord) -> &'static str {
     }
 }
 
-/// Which job may run next. Jobs in one lane run strictly in order, one at a time; the lane's head
-/// is the only one eligible, so a retrying head holds back the rest of its thread.
-#[derive(Default)]
-struct Queue {
-    lanes: HashMap<Arc<str>, VecDeque<JobId>>,
-    entries: HashMap<JobId, Entry>,
-    /// Eligible jobs by due time: lane heads and lane-less jobs not running.
-    ready: BinaryHeap<Reverse<(u64, JobId)>>,
-    /// Every queued job by when it was accepted, oldest first (for the queue-age gauge).
-    by_age: BTreeSet<(u64, JobId)>,
-}
-
-struct Entry {
-    lane: Option<Arc<str>>,
-    due_ms: u64,
-    enqueued_ms: u64,
-}
-
-impl Queue {
-    /// Queues a job; false if it was already queued.
-    fn add(&mut self, record: &JobRecord) -> bool {
-        if self.entries.contains_key(&record.id) {
-            return false;
-        }
-        let lane: Option<Arc<str>> = record.job.lane().map(Into::into);
-        let due_ms = record.not_before_ms;
-        let eligible = match &lane {
-            Some(lane) => {
-                let jobs = self.lanes.entry(lane.clone()).or_default();
-                jobs.push_back(record.id);
-                jobs.len() == 1
-            }
-            None => true,
-        };
-        let enqueued_ms = record.enqueued_ms;
-        self.entries.insert(
-            record.id,
-            Entry {
-                lane,
-                due_ms,
-                enqueued_ms,
-            },
-        );
-        self.by_age.insert((enqueued_ms, record.id));
-        if eligible {
-            self.ready.push(Reverse((due_ms, record.id)));
-        }
-        true
-    }
-
-    fn pop_due(&mut self, now_ms: u64) -> Option<JobId> {
-        while let Some(Reverse((due, id))) = self.ready.peek().copied() {
-            if due > now_ms {
-                return None;
-            }
-            self.ready.pop();
-            // Skip stale heap entries left by a reschedule.
-            if self.entries.get(&id).is_some_and(|e| e.due_ms == due) {
-                return Some(id);
-            }
-        }
-        None
-    }
-
-    /// When the oldest queued job (running or not) was accepted.
-    fn oldest_enqueued_ms(&self) -> Option<u64> {
-        self.by_age.first().map(|(enqueued, _)| *enqueued)
-    }
-
-    fn next_due(&self) -> Option<u64> {
-        self.ready.peek().map(|Reverse((due, _))| *due)
-    }
-
-    fn reschedule(&mut self, id: JobId, due_ms: u64) {
-        if let Some(entry) = self.entries.get_mut(&id) {
-            entry.due_ms = due_ms;
-            self.ready.push(Reverse((due_ms, id)));
-        }
-    }
-
-    fn remove(&mut self, id: JobId) {
-        let Some(entry) = self.entries.remove(&id) else {
-            return;
-        };
-        self.by_age.remove(&(entry.enqueued_ms, id));
-        let Some(lane) = entry.lane else { return };
-        let Some(jobs) = self.lanes.get_mut(&lane) else {
-            return;
-        };
-        jobs.retain(|j| *j != id);
-        match jobs.front().copied() {
-            Some(next) => {
-                let due = self.entries.get(&next).map_or(0, |e| e.due_ms);
-                self.ready.push(Reverse((due, next)));
-            }
-            None => {
-                self.lanes.remove(&lane);
-            }
-        }
-    }
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::*;
-
-    fn record(id: u64, root: &str, due: u64) -> JobRecord {
-        JobRecord {
-            version: 1,
-            id: JobId::new(id),
-            job: Job::Converse(Converse {
-                thread: ThreadKey {
-                    team: TeamId::parse("T1").unwrap(),
-                    channel: ChannelId::parse("C1").unwrap(),
-                    thread_ts: ThreadTs::parse(root).unwrap(),
-                },
-                message_ts: MessageTs::parse("1.1").unwrap(),
-                user: UserId::parse("U1").unwrap(),
-                text: "hi".into(),
-                channel_kind: ChannelKind::Channel,
-                progress: Default::default(),
-            }),
-            idempotency_key: "k".into(),
-            attempts: 0,
-            not_before_ms: due,
-            enqueued_ms: id * 10,
-            slack_event: None,
-        }
-    }
-
-    #[test]
-    fn a_thread_runs_one_job_at_a_time_in_order() {
-        let mut q = Queue::default();
-        q.add(&record(1, "1.1", 0));
-        q.add(&record(2, "1.1", 0));
-        q.add(&record(3, "2.2", 0));
-        assert_eq!(q.pop_due(10), Some(JobId::new(1)));
-        assert_eq!(q.pop_due(10), Some(JobId::new(3)));
-        assert_eq!(q.pop_due(10), None, "job 2 waits for job 1");
-        q.remove(JobId::new(1));
-        assert_eq!(q.pop_due(10), Some(JobId::new(2)));
-    }
-
-    #[test]
-    fn a_retrying_job_holds_back_its_thread_until_due() {
-        let mut q = Queue::default();
-        q.add(&record(1, "1.1", 0));
-        q.add(&record(2, "1.1", 0));
-        assert_eq!(q.pop_due(10), Some(JobId::new(1)));
-        q.reschedule(JobId::new(1), 500);
-        assert_eq!(q.pop_due(100), None);
-        assert_eq!(q.next_due(), Some(500));
-        assert_eq!(q.pop_due(500), Some(JobId::new(1)));
-    }
-
-    #[test]
-    fn adding_the_same_job_twice_is_harmless() {
-        let mut q = Queue::default();
-        assert!(q.add(&record(1, "1.1", 0)));
-        assert!(!q.add(&record(1, "1.1", 0)));
-        assert_eq!(q.pop_due(1), Some(JobId::new(1)));
-        q.remove(JobId::new(1));
-        assert_eq!(q.pop_due(1), None);
-    }
-
-    #[test]
-    fn the_oldest_queued_job_is_known_until_it_leaves() {
-        let mut q = Queue::default();
-        assert_eq!(q.oldest_enqueued_ms(), None);
-        q.add(&record(2, "1.1", 0));
-        q.add(&record(1, "2.2", 0));
-        q.add(&record(3, "1.1", 0));
-        assert_eq!(q.oldest_enqueued_ms(), Some(10), "job 1, running or not");
-        q.remove(JobId::new(1));
-        assert_eq!(q.oldest_enqueued_ms(), Some(20));
-        q.remove(JobId::new(2));
-        q.remove(JobId::new(3));
-        assert_eq!(q.oldest_enqueued_ms(), None);
-    }
 }
