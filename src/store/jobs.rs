@@ -83,10 +83,23 @@ impl Store {
                 }
                 Ok::<_, ConflictableTransactionError<()>>(admitted)
             });
-        outcome.map_err(|e| match e {
+        let admitted = outcome.map_err(|e| match e {
             TransactionError::Storage(e) => StoreError::Engine(e),
             TransactionError::Abort(()) => StoreError::Closed,
-        })
+        })?;
+        let active = requests
+            .iter()
+            .zip(&admitted)
+            .filter_map(|(request, admission)| {
+                let accepted = matches!(admission, Admission::Accepted(_));
+                let thread = request.thread_key.as_deref().filter(|_| accepted)?;
+                Some((thread, request.stamp))
+            });
+        if let Err(error) = self.note_thread_activity(active) {
+            // The jobs are on their way; a missing stamp only makes a thread look newer.
+            tracing::warn!(%error, "cannot note thread activity");
+        }
+        Ok(admitted)
     }
 
     /// Saves a job's attempts, schedule and progress.

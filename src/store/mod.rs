@@ -11,12 +11,14 @@ mod error;
 mod feedback;
 mod followups;
 mod jobs;
+mod retention;
 mod threads;
 
 pub use approvals::{ClickAdmission, ClickPlan};
 pub use channel_context::ChannelContext;
 pub use error::StoreError;
 pub use jobs::Admission;
+pub use retention::{Retention, Swept};
 pub use threads::ThreadState;
 
 use commit::GroupCommit;
@@ -32,12 +34,15 @@ const SCHEMA_KEY: &[u8] = b"schema_version";
 pub struct StoreSettings {
     /// Bytes of sled's page cache: bounds the bot's memory however large the database grows.
     pub cache_bytes: u64,
+    /// `LEXI_RETENTION`: how long what the bot no longer needs is kept.
+    pub retention: Retention,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
         Self {
             cache_bytes: 16 * 1024 * 1024,
+            retention: Retention::default(),
         }
     }
 }
@@ -56,6 +61,7 @@ struct Inner {
     approvals: sled::Tree,
     channel_context: sled::Tree,
     commit: GroupCommit,
+    retention: Retention,
 }
 
 impl Store {
@@ -81,6 +87,7 @@ impl Store {
             approvals: tree("approvals")?,
             channel_context: tree("channel_context")?,
             commit: GroupCommit::new(db.clone()),
+            retention: settings.retention,
             db,
         };
         Ok(Self {
