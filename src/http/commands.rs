@@ -21,9 +21,8 @@ pub(super) struct CommandForm {
 }
 
 pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
-    let form: CommandForm = match serde_urlencoded::from_bytes(body) {
-        Ok(form) => form,
-        Err(_) => return bad_request("slash command form is missing fields"),
+    let Some(form) = read_form(body) else {
+        return bad_request("slash command form is missing fields");
     };
     match form.command.as_str() {
         followups_command::COMMAND => followups_command::handle(state, form).await,
@@ -33,6 +32,11 @@ pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
             form.command.chars().take(32).collect::<String>()
         )),
     }
+}
+
+/// The form's fields, or `None` when one the bot needs is missing or the body is not a form.
+pub(super) fn read_form(body: &[u8]) -> Option<CommandForm> {
+    serde_urlencoded::from_bytes(body).ok()
 }
 
 /// An immediate reply only the person who typed the command sees.
