@@ -37,6 +37,7 @@ impl Application {
             &StoreSettings {
                 cache_bytes: tuning.store_cache_bytes,
                 retention: Retention::new(tuning.retention),
+                ..StoreSettings::default()
             },
         )?;
         let metrics = Arc::new(Metrics::default());

@@ -1,7 +1,7 @@
 //! The job queue on disk: admitting work exactly once, saving progress, completing.
 
 use super::threads::ThreadState;
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
 use crate::domain::{EventId, Job, JobId, JobRecord};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -41,7 +41,7 @@ impl Store {
         job: Job,
         only_in_known_thread: bool,
     ) -> Result<AdmissionRequest, StoreError> {
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         let event_key = event_id.map(|id| format!("ev:{id}"));
         let message_key = message_key(&job);
         let thread_key = thread_key(&job);

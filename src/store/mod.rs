@@ -18,7 +18,7 @@ pub use approvals::{ClickAdmission, ClickPlan};
 pub use channel_context::ChannelContext;
 pub use error::StoreError;
 pub use jobs::Admission;
-pub use retention::{Retention, Swept};
+pub use retention::{Retention, StoreClock, Swept};
 pub use threads::ThreadState;
 
 use commit::GroupCommit;
@@ -36,6 +36,7 @@ pub struct StoreSettings {
     pub cache_bytes: u64,
     /// `LEXI_RETENTION`: how long what the bot no longer needs is kept.
     pub retention: Retention,
+    pub clock: StoreClock,
 }
 
 impl Default for StoreSettings {
@@ -43,6 +44,7 @@ impl Default for StoreSettings {
         Self {
             cache_bytes: 16 * 1024 * 1024,
             retention: Retention::default(),
+            clock: StoreClock::system(),
         }
     }
 }
@@ -62,6 +64,8 @@ struct Inner {
     channel_context: sled::Tree,
     commit: GroupCommit,
     retention: Retention,
+    clock: StoreClock,
+    sweep_state: retention::SweepState,
 }
 
 impl Store {
@@ -88,6 +92,8 @@ impl Store {
             channel_context: tree("channel_context")?,
             commit: GroupCommit::new(db.clone()),
             retention: settings.retention,
+            clock: settings.clock.clone(),
+            sweep_state: Default::default(),
             db,
         };
         Ok(Self {

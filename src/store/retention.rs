@@ -19,6 +19,8 @@
 
 use super::{Store, StoreError};
 use crate::domain::{Approval, ApprovalState, Verdict};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -89,6 +91,44 @@ impl Default for Retention {
     fn default() -> Self {
         Self(Self::DEFAULT)
     }
+}
+
+/// Where the store's stamps (admissions, clicks) come from, in Unix ms: the system clock, or for
+/// `lexi-bench retention` a compressed one, so months of traffic fit in minutes.
+#[derive(Clone)]
+pub struct StoreClock(Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl StoreClock {
+    pub fn system() -> Self {
+        Self(Arc::new(super::now_ms))
+    }
+
+    pub fn new(now_ms: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now_ms))
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        (self.0)()
+    }
+}
+
+impl Default for StoreClock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl std::fmt::Debug for StoreClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreClock")
+    }
+}
+
+/// What the sweeper remembers between sweeps.
+#[derive(Debug, Default)]
+pub(super) struct SweepState {
+    /// The day (Unix ms / a day, plus one) threads without a stamp were last looked for.
+    adopted_on_day: AtomicU64,
 }
 
 /// What one sweep removed, by kind.
@@ -168,6 +208,19 @@ impl Store {
             if gone.is_ok() && threads.remove(&key).map_err(StoreError::Engine)?.is_some() {
                 removed += 1;
             }
+        }
+        // Threads without a stamp are rare (filed before stamps existed, or re-filed by a job
+        // that ran as its thread expired): looking for them once a day is enough, and spares
+        // the hourly sweep a pass over every thread.
+        let day = now_ms / ms(DAY) + 1;
+        if self
+            .inner
+            .sweep_state
+            .adopted_on_day
+            .swap(day, Ordering::Relaxed)
+            == day
+        {
+            return Ok(removed);
         }
         let now = now_ms.to_be_bytes();
         for key in threads.iter().keys() {
