@@ -1,8 +1,8 @@
 //! Fuzz bodies: each feeds arbitrary bytes to one input surface through the functions the request path uses, and panics when an invariant breaks.
 //!
-//! `fuzz/` (cargo-fuzz, outside the main build) calls these from its targets, and
-//! `tests/fuzz_corpus.rs` runs every committed seed and regression input through them in CI, so
-//! the bodies keep compiling and keep holding. A panic here is a finding, never a request-path
+//! `fuzz/` (cargo-fuzz, outside the main build) calls these from its targets, and this module's
+//! tests run every committed seed and regression input through them in CI, so the bodies keep
+//! compiling and keep holding. A panic here is a finding, never a request-path
 //! panic: nothing in the bot calls this module.
 
 mod events;
