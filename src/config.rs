@@ -2,6 +2,7 @@
 
 use crate::domain::UserId;
 use crate::slack::verify::SigningSecrets;
+use crate::store::Retention;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,8 +80,9 @@ pub struct Tuning {
     pub request_timeout: Duration,
     /// How long shutdown waits for running jobs before leaving them for the next start.
     pub shutdown_grace: Duration,
-    /// How long "seen event" marks are kept (Slack retries for ~6 minutes).
-    pub seen_retention: Duration,
+    /// `LEXI_RETENTION`: how long what the bot no longer needs is kept (seen events, idle
+    /// threads, decided approvals, cards; each with the floor `store::Retention` gives it).
+    pub retention: Duration,
     pub store_cache_bytes: u64,
     /// First wait before checking on an approved task; doubled each round up to `task_follow_max_delay`.
     pub task_follow_first_delay: Duration,
@@ -135,7 +137,7 @@ impl Default for Tuning {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
-            seen_retention: Duration::from_secs(24 * 60 * 60),
+            retention: Retention::DEFAULT,
             store_cache_bytes: 16 * 1024 * 1024,
             task_follow_first_delay: Duration::from_secs(3),
             task_follow_max_delay: Duration::from_secs(60),
@@ -272,6 +274,15 @@ impl Config {
             per_minute("LEXI_USER_CALLS_PER_MINUTE", DEFAULT_USER_CALLS_PER_MINUTE);
         let team_calls_per_minute =
             per_minute("LEXI_TEAM_CALLS_PER_MINUTE", DEFAULT_TEAM_CALLS_PER_MINUTE);
+        let retention = match get("LEXI_RETENTION") {
+            None => Retention::DEFAULT,
+            Some(value) => parse_retention(&value).unwrap_or_else(|| {
+                problems.push(format!(
+                    "LEXI_RETENTION `{value}` is not a duration like 90m, 24h or 7d (at least 1h, at most 365d)"
+                ));
+                Retention::DEFAULT
+            }),
+        };
         let streaming = match get("LEXI_STREAMING").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -310,6 +321,7 @@ impl Config {
                         task_follow_limit,
                         user_calls_per_minute,
                         team_calls_per_minute,
+                        retention,
                         ..Tuning::default()
                     },
                 })
@@ -350,6 +362,22 @@ fn parse_limit(value: &str) -> Option<Duration> {
     (1..=24 * 3600)
         .contains(&seconds)
         .then(|| Duration::from_secs(seconds))
+}
+
+/// `90m`, `24h`, `7d`: minutes, hours or days, between [`Retention::MIN`] and [`Retention::MAX`].
+fn parse_retention(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let (number, unit) = match value.char_indices().last()? {
+        (i, 'm') => (&value[..i], 60),
+        (i, 'h') => (&value[..i], 3600),
+        (i, 'd') => (&value[..i], 24 * 3600),
+        _ => return None,
+    };
+    let seconds = number.trim().parse::<u64>().ok()?.checked_mul(unit)?;
+    let window = Duration::from_secs(seconds);
+    (Retention::MIN..=Retention::MAX)
+        .contains(&window)
+        .then_some(window)
 }
 
 /// Where the bot listens, for the health probe (which needs no secrets).
@@ -504,6 +532,39 @@ mod tests {
             err.contains("SLACK_SIGNING_SECRET is not set") && err.contains("SLACK_APP_TOKEN"),
             "names both ways to receive Slack's payloads: {err}"
         );
+    }
+
+    #[test]
+    fn retention_defaults_to_a_day_and_takes_minutes_hours_or_days() {
+        assert_eq!(
+            config(MINIMAL).unwrap().tuning.retention,
+            Duration::from_secs(24 * 3600)
+        );
+        for (value, secs) in [
+            ("90m", 5400),
+            ("24h", 86_400),
+            ("7d", 604_800),
+            (" 365d ", 31_536_000),
+        ] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("LEXI_RETENTION", value));
+            assert_eq!(
+                config(&vars).unwrap().tuning.retention,
+                Duration::from_secs(secs),
+                "{value}"
+            );
+        }
+        for bad in [
+            "soon", "24", "59m", "366d", "0d", "-1d", "1.5d", "d", "7days",
+        ] {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("LEXI_RETENTION", bad));
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(
+                err.contains("LEXI_RETENTION") && err.contains("at least 1h"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod fuzzing;
 pub mod http;
 pub mod leadlex;
 pub mod metrics;

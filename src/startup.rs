@@ -10,7 +10,7 @@ use crate::leadlex::{LeadLexClient, StreamLimits};
 use crate::metrics::Metrics;
 use crate::slack::{ResponseUrlPolicy, WebApi};
 use crate::socket::SocketMode;
-use crate::store::{Store, StoreSettings};
+use crate::store::{Retention, Store, StoreSettings};
 use crate::worker::{Worker, WorkerHandle};
 use anyhow::Context;
 use std::future::Future;
@@ -27,7 +27,6 @@ pub struct Application {
     worker: Worker,
     store: Store,
     handle: WorkerHandle,
-    seen_retention: Duration,
     /// Set when `SLACK_APP_TOKEN` is: Slack's payloads also arrive over a WebSocket.
     socket: Option<SocketMode>,
 }
@@ -43,6 +42,8 @@ impl Application {
             &config.data_dir,
             &StoreSettings {
                 cache_bytes: tuning.store_cache_bytes,
+                retention: Retention::new(tuning.retention),
+                ..StoreSettings::default()
             },
         )?;
         let metrics = Arc::new(Metrics::default());
@@ -139,7 +140,6 @@ impl Application {
             worker,
             store,
             handle,
-            seen_retention: tuning.seen_retention,
             socket,
         })
     }
@@ -167,11 +167,7 @@ impl Application {
         let mut worker = AbortOnDrop(tokio::spawn(
             self.worker.run(self.store.clone(), stop_rx.clone()),
         ));
-        let _sweeper = AbortOnDrop(tokio::spawn(expire_seen_events(
-            self.store.clone(),
-            self.seen_retention,
-            stop_rx,
-        )));
+        let _sweeper = AbortOnDrop(tokio::spawn(sweep_hourly(self.store.clone(), stop_rx)));
         // Socket Mode stops taking envelopes when HTTP stops taking requests, before the worker stops.
         let (closing_tx, closing_rx) = watch::channel(false);
         let socket = self
@@ -206,18 +202,25 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// Forgets old "seen event" marks once an hour so the database stays small.
-async fn expire_seen_events(store: Store, retention: Duration, mut stop: watch::Receiver<bool>) {
+/// Forgets, once an hour, what is past `LEXI_RETENTION` (see `store::Retention`) so the database
+/// stays small however long the bot runs.
+async fn sweep_hourly(store: Store, mut stop: watch::Receiver<bool>) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = every_hour.tick() => {
-                let cutoff = crate::store::now_ms().saturating_sub(retention.as_millis() as u64);
-                match store.expire_seen_before(cutoff) {
-                    Ok(0) => {}
-                    Ok(removed) => tracing::debug!(removed, "expired old seen-event marks"),
-                    Err(error) => tracing::warn!(%error, "cannot expire seen-event marks"),
+                // Iterating whole trees is blocking work: keep it off the async workers.
+                let store = store.clone();
+                let swept = tokio::task::spawn_blocking(move || {
+                    store.sweep(crate::store::now_ms())
+                })
+                .await;
+                match swept {
+                    Ok(Ok(swept)) if swept.total() == 0 => {}
+                    Ok(Ok(swept)) => tracing::debug!(?swept, "forgot records past the retention"),
+                    Ok(Err(error)) => tracing::warn!(%error, "cannot sweep the store"),
+                    Err(error) => tracing::warn!(%error, "the store sweep stopped"),
                 }
             }
         }

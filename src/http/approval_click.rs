@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 /// Slack's `response_url`s are short; anything longer is not one.
-const RESPONSE_URL_MAX: usize = 2_000;
+pub(super) const RESPONSE_URL_MAX: usize = 2_000;
 
 #[derive(Debug, Deserialize)]
 struct Payload {
@@ -54,14 +54,14 @@ struct ActionField {
 
 /// A click that passed every check.
 #[derive(Debug)]
-struct Click {
-    team: Option<TeamId>,
-    user: UserId,
-    verdict: Verdict,
-    task: TaskId,
+pub(super) struct Click {
+    pub team: Option<TeamId>,
+    pub user: UserId,
+    pub verdict: Verdict,
+    pub task: TaskId,
     /// The user and `action_ts` together identify one click across Slack's re-deliveries.
-    key: String,
-    origin: ClickOrigin,
+    pub key: String,
+    pub origin: ClickOrigin,
 }
 
 pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
@@ -150,7 +150,7 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
     }
 }
 
-fn parse(payload: &str) -> Result<Click, &'static str> {
+pub(super) fn parse(payload: &str) -> Result<Click, &'static str> {
     let payload: Payload =
         serde_json::from_str(payload).map_err(|_| "approval click is missing fields")?;
     let [action] = payload.actions.as_slice() else {

@@ -21,9 +21,9 @@ pub(super) struct CommandForm {
 }
 
 pub(super) async fn handle(state: &AppState, body: &[u8]) -> Response {
-    match serde_urlencoded::from_bytes(body) {
-        Ok(form) => handle_form(state, form).await,
-        Err(_) => bad_request("slash command form is missing fields"),
+    match read_form(body) {
+        Some(form) => handle_form(state, form).await,
+        None => bad_request("slash command form is missing fields"),
     }
 }
 
@@ -44,6 +44,11 @@ async fn handle_form(state: &AppState, form: CommandForm) -> Response {
             form.command.chars().take(32).collect::<String>()
         )),
     }
+}
+
+/// The form's fields, or `None` when one the bot needs is missing or the body is not a form.
+pub(super) fn read_form(body: &[u8]) -> Option<CommandForm> {
+    serde_urlencoded::from_bytes(body).ok()
 }
 
 /// An immediate reply only the person who typed the command sees.

@@ -36,14 +36,25 @@ struct ActionField {
     value: String,
 }
 
-pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
-    let Ok(p) = serde_json::from_str::<Payload>(payload) else {
-        return bad_request("feedback click is not a block_actions payload");
-    };
+/// A thumbs click, read and checked; the `response_url` still has to pass the policy.
+#[derive(Debug)]
+pub(super) struct Click {
+    pub positive: bool,
+    pub user: UserId,
+    pub channel: ChannelId,
+    pub message_ts: MessageTs,
+    pub team: Option<TeamId>,
+    pub thread_ts: Option<ThreadTs>,
+    pub response_url: Option<String>,
+}
+
+pub(super) fn parse(payload: &str) -> Result<Click, &'static str> {
+    let p = serde_json::from_str::<Payload>(payload)
+        .map_err(|_| "feedback click is not a block_actions payload")?;
     let positive = match p.actions.first().map(|a| a.value.as_str()) {
         Some(POSITIVE) => true,
         Some(NEGATIVE) => false,
-        _ => return bad_request("feedback click has no known value"),
+        _ => return Err("feedback click has no known value"),
     };
     let parsed = (
         UserId::parse(&p.user.id),
@@ -51,11 +62,33 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
         MessageTs::parse(&p.container.message_ts),
     );
     let (Ok(user), Ok(channel), Ok(message_ts)) = parsed else {
-        return bad_request("feedback click carries an invalid id");
+        return Err("feedback click carries an invalid id");
     };
-    let team = p.team.and_then(|t| TeamId::parse(&t.id).ok());
-    let thread_ts = p.container.thread_ts.and_then(|t| ThreadTs::parse(&t).ok());
-    let response_url = p.response_url.filter(|u| state.response_urls.allows(u));
+    Ok(Click {
+        positive,
+        user,
+        channel,
+        message_ts,
+        team: p.team.and_then(|t| TeamId::parse(&t.id).ok()),
+        thread_ts: p.container.thread_ts.and_then(|t| ThreadTs::parse(&t).ok()),
+        response_url: p.response_url,
+    })
+}
+
+pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
+    let Click {
+        positive,
+        user,
+        channel,
+        message_ts,
+        team,
+        thread_ts,
+        response_url,
+    } = match parse(payload) {
+        Ok(click) => click,
+        Err(reason) => return bad_request(reason),
+    };
+    let response_url = response_url.filter(|u| state.response_urls.allows(u));
     let conversation = match (&team, &thread_ts) {
         (Some(team), Some(thread_ts)) => state
             .store

@@ -2,8 +2,8 @@
 
 use super::{AppState, admit, bad_request};
 use crate::domain::followups::{
-    CardId, ContactRef, FollowupsCard, FollowupsJob, FollowupsStep, Invocation, RequestKey,
-    ResponseUrl, parse,
+    CardId, ContactRef, FollowupsCard, FollowupsCommand, FollowupsJob, FollowupsStep, Invocation,
+    RequestKey, ResponseUrl, parse,
 };
 use crate::domain::{ChannelId, Job, TeamId, UserId};
 use crate::slack::followup_blocks::{DISCUSS_ACTION, PICK_ACTION, SHARE_ACTION, parse_share_value};
@@ -50,13 +50,43 @@ struct Action {
     value: String,
 }
 
-pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
-    let Ok(click) = serde_json::from_str::<Click>(payload) else {
-        return bad_request("follow-ups click is missing fields");
-    };
-    let Some(action) = click.actions.first() else {
-        return bad_request("follow-ups click has no action");
-    };
+/// A click on a `/followups` button, read and checked against itself; whether the card it names
+/// exists and belongs to the clicker, and whether its `response_url` is trusted, is for `handle`.
+#[derive(Debug)]
+pub(super) struct FollowupsClick {
+    pub team: TeamId,
+    pub channel: ChannelId,
+    pub user: UserId,
+    pub response_url: ResponseUrl,
+    /// Slack's id of this click, when it gave one.
+    pub trigger: Option<RequestKey>,
+    pub action_id: String,
+    pub action: ClickAction,
+}
+
+#[derive(Debug)]
+pub(super) enum ClickAction {
+    /// A contact chosen in a picker: the command for it, and the key that makes it run once.
+    Pick {
+        command: FollowupsCommand,
+        picker: Option<RequestKey>,
+    },
+    Share {
+        card: CardId,
+        suggestion: usize,
+    },
+    Discuss {
+        card: CardId,
+    },
+}
+
+pub(super) fn parse_click(payload: &str) -> Result<FollowupsClick, &'static str> {
+    let click =
+        serde_json::from_str::<Click>(payload).map_err(|_| "follow-ups click is missing fields")?;
+    let action = click
+        .actions
+        .first()
+        .ok_or("follow-ups click has no action")?;
     let team = click
         .team
         .as_ref()
@@ -71,25 +101,23 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
         channel.map(ChannelId::parse),
         UserId::parse(&click.user.id),
     ) else {
-        return bad_request("follow-ups click ids are malformed");
+        return Err("follow-ups click ids are malformed");
     };
-    let response_url = match click.response_url.as_deref().map(ResponseUrl::parse) {
-        Some(Ok(url)) if state.response_urls.allows(url.as_str()) => url,
-        _ => return bad_request("follow-ups click has no trusted response_url"),
+    let Some(Ok(response_url)) = click.response_url.as_deref().map(ResponseUrl::parse) else {
+        return Err("follow-ups click has no trusted response_url");
     };
     let trigger = click
         .trigger_id
         .as_deref()
         .and_then(|t| RequestKey::new("click", t).ok());
-
-    let (step, request) = match action.action_id.as_str() {
+    let action_kind = match action.action_id.as_str() {
         PICK_ACTION => {
             // The value is the command for the chosen contact, checked like typed text.
             let command = match parse(&action.value) {
                 Ok(Invocation::Run(command)) if matches!(command.contact, ContactRef::Id(_)) => {
                     command
                 }
-                _ => return bad_request("picker value is not a command for a contact id"),
+                _ => return Err("picker value is not a command for a contact id"),
             };
             // One pick per picker: a double click must not spend credits twice.
             let picker = click
@@ -97,16 +125,55 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
                 .as_ref()
                 .and_then(|c| c.message_ts.as_deref())
                 .and_then(|ts| RequestKey::new("pick", &format!("{channel}/{ts}")).ok());
+            ClickAction::Pick { command, picker }
+        }
+        SHARE_ACTION => {
+            let (card, suggestion) =
+                parse_share_value(&action.value).ok_or("share value is malformed")?;
+            ClickAction::Share { card, suggestion }
+        }
+        DISCUSS_ACTION => {
+            let card = CardId::parse(&action.value).map_err(|_| "discuss value is malformed")?;
+            ClickAction::Discuss { card }
+        }
+        _ => return Err("no such follow-ups button"),
+    };
+    Ok(FollowupsClick {
+        team,
+        channel,
+        user,
+        response_url,
+        trigger,
+        action_id: action.action_id.clone(),
+        action: action_kind,
+    })
+}
+
+pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
+    let FollowupsClick {
+        team,
+        channel,
+        user,
+        response_url,
+        trigger,
+        action_id,
+        action,
+    } = match parse_click(payload) {
+        Ok(click) => click,
+        Err(reason) => return bad_request(reason),
+    };
+    if !state.response_urls.allows(response_url.as_str()) {
+        return bad_request("follow-ups click has no trusted response_url");
+    }
+    let (step, request) = match action {
+        ClickAction::Pick { command, picker } => {
             let step = FollowupsStep::Suggest {
                 command,
                 progress: Default::default(),
             };
             (step, picker.or(trigger))
         }
-        SHARE_ACTION => {
-            let Some((card, suggestion)) = parse_share_value(&action.value) else {
-                return bad_request("share value is malformed");
-            };
+        ClickAction::Share { card, suggestion } => {
             let card = match owned_card(state, &card, &team, &channel, &user) {
                 Ok(card) => card,
                 Err(refused) => return refused.into_response(),
@@ -126,10 +193,7 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
             };
             (step, trigger)
         }
-        DISCUSS_ACTION => {
-            let Ok(card) = CardId::parse(&action.value) else {
-                return bad_request("discuss value is malformed");
-            };
+        ClickAction::Discuss { card } => {
             let card = match owned_card(state, &card, &team, &channel, &user) {
                 Ok(card) => card,
                 Err(refused) => return refused.into_response(),
@@ -140,7 +204,6 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
             };
             (step, trigger)
         }
-        _ => return bad_request("no such follow-ups button"),
     };
 
     let job = FollowupsJob {
@@ -153,7 +216,7 @@ pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
     };
     match admit(state, None, Job::Followups(job), false).await {
         Ok(admission) => {
-            tracing::debug!(action = %action.action_id, ?admission, "follow-ups click acknowledged");
+            tracing::debug!(action = %action_id, ?admission, "follow-ups click acknowledged");
             StatusCode::OK.into_response()
         }
         Err(response) => response,

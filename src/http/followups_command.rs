@@ -3,8 +3,8 @@
 use super::commands::{CommandForm, ephemeral};
 use super::{AppState, admit, bad_request};
 use crate::domain::followups::{
-    FollowupsJob, FollowupsStep, Invocation, ParseError, RequestKey, ResponseUrl, SuggestProgress,
-    parse,
+    FollowupsCommand, FollowupsJob, FollowupsStep, Invocation, ParseError, RequestKey, ResponseUrl,
+    SuggestProgress, parse,
 };
 use crate::domain::{ChannelId, Job, TeamId, UserId};
 use crate::slack::markup::to_plain_text;
@@ -20,7 +20,32 @@ const USAGE: &str = "*Usage:* `/followups <contact> [--count N] [--days N] [--ch
 Example: `/followups jane@acme.law --count 5 --channels email,call`
 Each run uses 2 LeadLex AI credits. Only you see the result.";
 
-pub(super) async fn handle(state: &AppState, form: CommandForm) -> Response {
+/// What a `/followups` form asks for, read before anything is stored.
+#[derive(Debug)]
+pub(super) enum Understood {
+    /// Show how to use it.
+    Usage,
+    /// The text is not a valid command: say what was wrong, and how to use it.
+    Mistake(ParseError),
+    /// The form itself is not Slack's: a bare 400.
+    Malformed(&'static str),
+    Run(Box<Request>),
+}
+
+/// A valid `/followups` request; the `response_url` still has to pass the policy.
+#[derive(Debug)]
+pub(super) struct Request {
+    pub command: FollowupsCommand,
+    pub team: TeamId,
+    pub channel: ChannelId,
+    pub user: UserId,
+    pub response_url: ResponseUrl,
+    /// Slack doesn't retry commands, but a proxy might: the trigger id makes a repeat harmless.
+    pub request: Option<RequestKey>,
+}
+
+/// Reads a `/followups` form: its text first (a mistake there is the user's to fix), then the ids.
+pub(super) fn understand(form: &CommandForm) -> Understood {
     // A typed @-mention arrives as `<@U…>`: a Slack user, never a LeadLex contact.
     let parsed = if form.text.contains("<@") {
         Err(ParseError::SlackUser)
@@ -29,28 +54,51 @@ pub(super) async fn handle(state: &AppState, form: CommandForm) -> Response {
     };
     let command = match parsed {
         Ok(Invocation::Run(command)) => command,
-        Ok(Invocation::Help) => return ephemeral(USAGE),
-        Err(error) => return ephemeral(&format!(":warning: {error}\n\n{USAGE}")),
+        Ok(Invocation::Help) => return Understood::Usage,
+        Err(error) => return Understood::Mistake(error),
     };
     let (Ok(team), Ok(channel), Ok(user)) = (
         TeamId::parse(&form.team_id),
         ChannelId::parse(&form.channel_id),
         UserId::parse(&form.user_id),
     ) else {
-        return bad_request("slash command ids are malformed");
+        return Understood::Malformed("slash command ids are malformed");
     };
-    let response_url = match ResponseUrl::parse(&form.response_url) {
-        Ok(url) if state.response_urls.allows(url.as_str()) => url,
-        _ => {
-            tracing::warn!("refusing a slash command whose response_url is not Slack's");
-            return bad_request("untrusted response_url");
-        }
+    let Ok(response_url) = ResponseUrl::parse(&form.response_url) else {
+        return Understood::Malformed("response_url is not a URL");
     };
-    // Slack doesn't retry commands, but a proxy might: the trigger id makes a repeat harmless.
     let request = match form.trigger_id.as_str() {
         "" => None,
         trigger => RequestKey::new("cmd", trigger).ok(),
     };
+    Understood::Run(Box::new(Request {
+        command,
+        team,
+        channel,
+        user,
+        response_url,
+        request,
+    }))
+}
+
+pub(super) async fn handle(state: &AppState, form: CommandForm) -> Response {
+    let Request {
+        command,
+        team,
+        channel,
+        user,
+        response_url,
+        request,
+    } = match understand(&form) {
+        Understood::Run(request) => *request,
+        Understood::Usage => return ephemeral(USAGE),
+        Understood::Mistake(error) => return ephemeral(&format!(":warning: {error}\n\n{USAGE}")),
+        Understood::Malformed(reason) => return bad_request(reason),
+    };
+    if !state.response_urls.allows(response_url.as_str()) {
+        tracing::warn!("refusing a slash command whose response_url is not Slack's");
+        return bad_request("untrusted response_url");
+    }
     if state.worker.unfinished() >= state.max_queued_jobs {
         tracing::warn!("queue full; asking the user to try /followups again");
         return ephemeral("Lexi is very busy right now. Please try again in a minute.");

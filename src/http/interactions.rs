@@ -20,30 +20,44 @@ struct Action {
     action_id: String,
 }
 
-pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
-    let raw = payload;
-    let payload: Payload = match serde_json::from_str(payload) {
-        Ok(p) => p,
-        Err(_) => return bad_request("interaction payload is not JSON"),
-    };
-    match payload.kind.as_str() {
-        "block_actions" => {
-            if let Some(action) = payload.actions.first() {
-                let id = action.action_id.as_str();
-                if id.starts_with(followups_actions::ACTION_PREFIX) {
-                    return followups_actions::handle(state, raw).await;
-                }
-                if id == feedback_blocks::ACTION_ID {
-                    return feedback_click::handle(state, raw).await;
-                }
-                if id.starts_with(approval_blocks::ACTION_PREFIX) {
-                    return approval_click::handle(state, raw).await;
-                }
-                tracing::info!(action_id = %id.chars().take(64).collect::<String>(), "unknown button");
-            }
-            bad_request("no such button")
+/// Which handler a payload is for, read from its `type` and first action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    Followups,
+    Feedback,
+    Approval,
+    /// A shortcut, modal or the like: not part of this app, acknowledged.
+    Acknowledge,
+}
+
+pub(super) fn route(payload: &str) -> Result<Route, &'static str> {
+    let payload: Payload =
+        serde_json::from_str(payload).map_err(|_| "interaction payload is not JSON")?;
+    if payload.kind != "block_actions" {
+        return Ok(Route::Acknowledge);
+    }
+    if let Some(action) = payload.actions.first() {
+        let id = action.action_id.as_str();
+        if id.starts_with(followups_actions::ACTION_PREFIX) {
+            return Ok(Route::Followups);
         }
-        // Shortcuts, modals and the like are not part of this app: acknowledge and move on.
-        _ => StatusCode::OK.into_response(),
+        if id == feedback_blocks::ACTION_ID {
+            return Ok(Route::Feedback);
+        }
+        if id.starts_with(approval_blocks::ACTION_PREFIX) {
+            return Ok(Route::Approval);
+        }
+        tracing::info!(action_id = %id.chars().take(64).collect::<String>(), "unknown button");
+    }
+    Err("no such button")
+}
+
+pub(super) async fn handle(state: &AppState, payload: &str) -> Response {
+    match route(payload) {
+        Ok(Route::Followups) => followups_actions::handle(state, payload).await,
+        Ok(Route::Feedback) => feedback_click::handle(state, payload).await,
+        Ok(Route::Approval) => approval_click::handle(state, payload).await,
+        Ok(Route::Acknowledge) => StatusCode::OK.into_response(),
+        Err(reason) => bad_request(reason),
     }
 }

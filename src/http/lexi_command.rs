@@ -20,44 +20,87 @@ const NEW: &str = "Slack doesn't run slash commands inside threads. To start a f
     conversation in a thread, reply `@Lexi new` there; a new top-level message to @Lexi always \
     starts one.";
 
-pub(super) async fn handle(state: &AppState, form: &CommandForm) -> Response {
-    let mut words = form.text.split_whitespace();
+/// What `/lexi <text>` asks for, read before anything is looked up or stored.
+#[derive(Debug, PartialEq)]
+pub(super) enum Subcommand {
+    Tasks,
+    Context(ContextRequest),
+    Status,
+    New,
+    Help,
+}
+
+/// `/lexi context …`.
+#[derive(Debug, PartialEq)]
+pub(super) enum ContextRequest {
+    /// No verb: show the binding.
+    Show,
+    /// Bind the channel (`list`/`campaign` with an id) or unbind it (`clear`).
+    Bind(Option<ChannelContext>),
+    /// `list` or `campaign` without a valid id.
+    NotAnId,
+    Help,
+}
+
+pub(super) fn understand(text: &str) -> Subcommand {
+    let mut words = text.split_whitespace();
     let subcommand = words.next().unwrap_or_default().to_ascii_lowercase();
     match subcommand.as_str() {
-        "tasks" => tasks(state, form).await,
-        "context" => context(state, form, &words.collect::<Vec<_>>()),
-        "status" => status(state),
-        "new" => ephemeral(NEW),
-        _ => ephemeral(HELP),
+        "tasks" => Subcommand::Tasks,
+        "context" => Subcommand::Context(context_request(&words.collect::<Vec<_>>())),
+        "status" => Subcommand::Status,
+        "new" => Subcommand::New,
+        _ => Subcommand::Help,
     }
 }
 
-fn context(state: &AppState, form: &CommandForm, args: &[&str]) -> Response {
+fn context_request(args: &[&str]) -> ContextRequest {
+    let verb = args.first().map(|w| w.to_ascii_lowercase());
+    let id = args.get(1).map(|raw| uuid::Uuid::parse_str(raw));
+    match (verb.as_deref(), id) {
+        (None, _) => ContextRequest::Show,
+        (Some("clear"), None) => ContextRequest::Bind(None),
+        (Some("list"), Some(Ok(id))) => ContextRequest::Bind(Some(ChannelContext::List(id))),
+        (Some("campaign"), Some(Ok(id))) => {
+            ContextRequest::Bind(Some(ChannelContext::Campaign(id)))
+        }
+        (Some("list" | "campaign"), Some(Err(_)) | None) => ContextRequest::NotAnId,
+        _ => ContextRequest::Help,
+    }
+}
+
+pub(super) async fn handle(state: &AppState, form: &CommandForm) -> Response {
+    match understand(&form.text) {
+        Subcommand::Tasks => tasks(state, form).await,
+        Subcommand::Context(request) => context(state, form, request),
+        Subcommand::Status => status(state),
+        Subcommand::New => ephemeral(NEW),
+        Subcommand::Help => ephemeral(HELP),
+    }
+}
+
+fn context(state: &AppState, form: &CommandForm, request: ContextRequest) -> Response {
     let (Ok(team), Ok(channel)) = (
         TeamId::parse(&form.team_id),
         ChannelId::parse(&form.channel_id),
     ) else {
         return bad_request("slash command with invalid ids");
     };
-    let verb = args.first().map(|w| w.to_ascii_lowercase());
-    let id = args.get(1).map(|raw| uuid::Uuid::parse_str(raw));
-    let wanted = match (verb.as_deref(), id) {
-        (None, _) => {
+    let wanted = match request {
+        ContextRequest::Show => {
             return match state.store.channel_context(&team, &channel) {
                 Ok(bound) => ephemeral(&describe(bound.as_ref())),
                 Err(error) => internal(error),
             };
         }
-        (Some("clear"), None) => None,
-        (Some("list"), Some(Ok(id))) => Some(ChannelContext::List(id)),
-        (Some("campaign"), Some(Ok(id))) => Some(ChannelContext::Campaign(id)),
-        (Some("list" | "campaign"), Some(Err(_)) | None) => {
+        ContextRequest::Bind(wanted) => wanted,
+        ContextRequest::NotAnId => {
             return ephemeral(
                 "That isn't a LeadLex id: give the list's or campaign's id (a UUID like \
                  `3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f`), as LeadLex shows it in the list's or campaign's URL.",
             );
         }
-        _ => return ephemeral(HELP),
+        ContextRequest::Help => return ephemeral(HELP),
     };
     match state
         .store

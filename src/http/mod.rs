@@ -9,6 +9,7 @@ mod events;
 mod feedback_click;
 mod followups_actions;
 mod followups_command;
+pub(crate) mod fuzzing;
 mod interactions;
 mod lexi_command;
 mod verified;

@@ -650,44 +650,8 @@ mod tests {
         }
     }
 
-    /// Every `<` opens a link `<url>` / `<url|label>`, every `>` closes one or starts a
-    /// quote line, and every `&` starts one of the three entities.
-    fn assert_safe_mrkdwn(out: &str) -> Result<(), String> {
-        for line in out.split('\n') {
-            let mut rest = line.strip_prefix('>').unwrap_or(line);
-            while let Some(c) = rest.chars().next() {
-                match c {
-                    '&' => {
-                        let entity = ["&amp;", "&lt;", "&gt;"]
-                            .into_iter()
-                            .find(|e| rest.starts_with(e))
-                            .ok_or_else(|| format!("raw & in {line:?}"))?;
-                        rest = &rest[entity.len()..];
-                    }
-                    '<' => {
-                        let end = rest
-                            .find('>')
-                            .ok_or_else(|| format!("unclosed < in {line:?}"))?;
-                        let inner = &rest[1..end];
-                        let (url, label) = inner.split_once('|').unwrap_or((inner, ""));
-                        if url.is_empty()
-                            || url.contains(|c: char| c.is_whitespace() || "<|".contains(c))
-                        {
-                            return Err(format!("bad link url {url:?} in {line:?}"));
-                        }
-                        if label.contains(['<', '|']) {
-                            return Err(format!("bad link label {label:?} in {line:?}"));
-                        }
-                        assert_safe_mrkdwn(&inner.replace('|', " "))?;
-                        rest = &rest[end + 1..];
-                    }
-                    '>' => return Err(format!("raw > in {line:?}")),
-                    c => rest = &rest[c.len_utf8()..],
-                }
-            }
-        }
-        Ok(())
-    }
+    /// The checker the fuzz target uses too, so both hold the output to one standard.
+    use crate::fuzzing::well_formed_mrkdwn as assert_safe_mrkdwn;
 
     #[test]
     fn escape_touches_only_the_three_reserved_characters() {

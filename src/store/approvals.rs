@@ -3,7 +3,7 @@
 //! A click is admitted in one transaction over approvals, jobs and seen marks, so the decision
 //! and the job that tells LeadLex are written together or not at all, and only once per task.
 
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
 use crate::domain::{Approval, ApprovalState, Job, JobId, JobRecord, TaskId};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -101,7 +101,7 @@ impl Store {
         plan: impl Fn(&Approval) -> ClickPlan,
     ) -> Result<ClickAdmission, StoreError> {
         let seen_key = format!("click:{click_key}");
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         let id = JobId::new(self.inner.db.generate_id().map_err(StoreError::Engine)?);
         let idempotency_key = uuid::Uuid::new_v4().to_string();
         let inner = &self.inner;

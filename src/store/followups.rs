@@ -2,14 +2,14 @@
 //!
 //! Cards live in their own tree, opened on use (sled keeps opened trees, so that is a lookup) to
 //! leave the store's core layout alone. Ephemeral results vanish from Slack when the app reloads,
-//! so a card is only kept for [`CARD_RETENTION_MS`].
+//! so a card is only kept for [`Retention::cards`](super::Retention::cards): two days, or
+//! `LEXI_RETENTION` if longer.
 
+use super::retention::ms;
 use super::{Store, StoreError, now_ms};
 use crate::domain::followups::{CardId, FollowupsCard};
 
 const TREE: &str = "followups_cards";
-/// Two days: far longer than anyone keeps an ephemeral result open.
-pub const CARD_RETENTION_MS: u64 = 2 * 24 * 60 * 60 * 1000;
 
 impl Store {
     fn cards(&self) -> Result<sled::Tree, StoreError> {
@@ -25,7 +25,7 @@ impl Store {
         cards
             .insert(card.id.as_str(), encoded)
             .map_err(StoreError::Engine)?;
-        self.expire_cards_before(now_ms().saturating_sub(CARD_RETENTION_MS))?;
+        self.expire_cards_before(now_ms().saturating_sub(self.card_retention_ms()))?;
         Ok(())
     }
 
@@ -36,8 +36,12 @@ impl Store {
         };
         let json = raw.get(8..).unwrap_or_default();
         let card: FollowupsCard = serde_json::from_slice(json).map_err(StoreError::Corrupt)?;
-        let fresh = card.created_ms + CARD_RETENTION_MS > now_ms();
+        let fresh = card.created_ms.saturating_add(self.card_retention_ms()) > now_ms();
         Ok(fresh.then_some(card))
+    }
+
+    fn card_retention_ms(&self) -> u64 {
+        ms(self.inner.retention.cards())
     }
 
     /// Removes cards made before `cutoff_ms`; returns how many.
@@ -110,7 +114,7 @@ mod tests {
     fn old_cards_are_not_served_and_are_swept_when_a_new_one_is_saved() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &StoreSettings::default()).unwrap();
-        let old = card(now_ms() - CARD_RETENTION_MS - 1_000);
+        let old = card(now_ms() - store.card_retention_ms() - 1_000);
         store
             .cards()
             .unwrap()

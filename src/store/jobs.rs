@@ -1,7 +1,7 @@
 //! The job queue on disk: admitting work exactly once, saving progress, completing.
 
 use super::threads::ThreadState;
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
 use crate::domain::{EventId, Job, JobId, JobRecord};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -41,7 +41,7 @@ impl Store {
         job: Job,
         only_in_known_thread: bool,
     ) -> Result<AdmissionRequest, StoreError> {
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         let event_key = event_id.map(|id| format!("ev:{id}"));
         let message_key = message_key(&job);
         let thread_key = thread_key(&job);
@@ -85,10 +85,23 @@ impl Store {
                 }
                 Ok::<_, ConflictableTransactionError<()>>(admitted)
             });
-        outcome.map_err(|e| match e {
+        let admitted = outcome.map_err(|e| match e {
             TransactionError::Storage(e) => StoreError::Engine(e),
             TransactionError::Abort(()) => StoreError::Closed,
-        })
+        })?;
+        let active = requests
+            .iter()
+            .zip(&admitted)
+            .filter_map(|(request, admission)| {
+                let accepted = matches!(admission, Admission::Accepted(_));
+                let thread = request.thread_key.as_deref().filter(|_| accepted)?;
+                Some((thread, request.stamp))
+            });
+        if let Err(error) = self.note_thread_activity(active) {
+            // The jobs are on their way; a missing stamp only makes a thread look newer.
+            tracing::warn!(%error, "cannot note thread activity");
+        }
+        Ok(admitted)
     }
 
     /// Saves a job's attempts, schedule and progress.

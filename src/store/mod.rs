@@ -12,12 +12,14 @@ mod error;
 mod feedback;
 mod followups;
 mod jobs;
+mod retention;
 mod threads;
 
 pub use approvals::{ClickAdmission, ClickPlan};
 pub use channel_context::ChannelContext;
 pub use error::StoreError;
 pub use jobs::Admission;
+pub use retention::{Retention, StoreClock, Swept};
 pub use threads::ThreadState;
 
 use commit::GroupCommit;
@@ -33,12 +35,17 @@ const SCHEMA_KEY: &[u8] = b"schema_version";
 pub struct StoreSettings {
     /// Bytes of sled's page cache: bounds the bot's memory however large the database grows.
     pub cache_bytes: u64,
+    /// `LEXI_RETENTION`: how long what the bot no longer needs is kept.
+    pub retention: Retention,
+    pub clock: StoreClock,
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
         Self {
             cache_bytes: 16 * 1024 * 1024,
+            retention: Retention::default(),
+            clock: StoreClock::system(),
         }
     }
 }
@@ -57,6 +64,9 @@ struct Inner {
     approvals: sled::Tree,
     channel_context: sled::Tree,
     commit: GroupCommit,
+    retention: Retention,
+    clock: StoreClock,
+    sweep_state: retention::SweepState,
 }
 
 impl Store {
@@ -82,6 +92,9 @@ impl Store {
             approvals: tree("approvals")?,
             channel_context: tree("channel_context")?,
             commit: GroupCommit::new(db.clone()),
+            retention: settings.retention,
+            clock: settings.clock.clone(),
+            sweep_state: Default::default(),
             db,
         };
         Ok(Self {

@@ -3,6 +3,7 @@
 //! - `system`: counting fakes in this process, one system under test as a child process, every
 //!   measured phase, results as JSON.
 //! - `store`: the store at scale (a million thread mappings).
+//! - `retention`: a million events on a compressed clock with the sweeper running; size on disk.
 //! - `report`: the results table in BENCHMARKS.md from a directory of results.
 //! - `fakes`, `load`, `peak`: the pieces on their own, for poking at a running server.
 
@@ -10,6 +11,7 @@ mod event;
 mod load;
 mod procfs;
 mod report;
+mod retention;
 mod store;
 mod system;
 mod track;
@@ -35,6 +37,8 @@ enum Cmd {
     System(system::SystemArgs),
     /// The store at scale: insert, look up, restart.
     Store(store::StoreArgs),
+    /// A million events on a compressed clock, swept as the bot does: the size on disk over time.
+    Retention(retention::RetentionArgs),
     /// Write the results table into BENCHMARKS.md.
     Report(report::ReportArgs),
     /// Start the counting fakes and print their counts every few seconds.
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         match cli.command {
             Cmd::System(args) => system::run(args).await,
             Cmd::Store(args) => store::run(args).await.map(|()| true),
+            Cmd::Retention(args) => retention::run(args).await.map(|()| true),
             Cmd::Report(args) => report::run(&args).map(|()| true),
             Cmd::Fakes {
                 leadlex,

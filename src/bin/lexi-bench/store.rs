@@ -256,7 +256,7 @@ async fn restart(args: &StoreArgs, binary: &Path, dir: &Path) -> anyhow::Result<
     })
 }
 
-fn du(dir: &std::path::Path) -> u64 {
+pub(crate) fn du(dir: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };

@@ -176,8 +176,8 @@ impl FollowupsCommand {
     pub fn to_command_text(&self) -> String {
         let contact = match &self.contact {
             ContactRef::Id(id) => id.to_string(),
-            ContactRef::Email(email) => email.clone(),
-            ContactRef::Name(name) => format!("\"{name}\""),
+            ContactRef::Email(email) => parse::written_email(email),
+            ContactRef::Name(name) => parse::written_name(name),
         };
         let mut text = format!(
             "{contact} --count {} --days {}",

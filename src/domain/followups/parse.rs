@@ -254,12 +254,19 @@ fn email(text: &str) -> Result<String, ParseError> {
     let mut candidates = text
         .split_whitespace()
         .filter(|w| w.contains('@'))
-        .map(|w| {
-            let w = w
-                .trim_start_matches(['<', '('])
-                .trim_end_matches(['>', ')']);
-            let w = w.trim_end_matches(['.', ',', ';', ':']);
-            strip_prefix_ignore_case(w, "mailto:").unwrap_or(w)
+        .map(|mut w| {
+            // Until nothing changes, so the address reads the same when read again:
+            // `(jane@acme.law).` and `mailto:mailto:jane@acme.law` are both jane@acme.law.
+            loop {
+                let trimmed = w
+                    .trim_start_matches(['<', '('])
+                    .trim_end_matches(['>', ')', '.', ',', ';', ':']);
+                let trimmed = strip_prefix_ignore_case(trimmed, "mailto:").unwrap_or(trimmed);
+                if trimmed.len() == w.len() {
+                    return w;
+                }
+                w = trimmed;
+            }
         });
     let (Some(address), None) = (candidates.next(), candidates.next()) else {
         return Err(ParseError::NotAnEmail(shown(text)));
@@ -328,6 +335,43 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             });
         }
     }
+}
+
+/// A name as text that [`parse`] reads back to the same words: a word is quoted only where it
+/// would otherwise open a quote or an option, and with a quote it does not contain. A parsed
+/// name always allows that: such a word came from a quoted word, which holds none of its closers.
+pub(super) fn written_name(name: &str) -> String {
+    let words: Vec<String> = name
+        .split_whitespace()
+        .map(
+            |word| match (starts_specially(word), word.contains(['"', '”', '“'])) {
+                (false, _) => word.to_owned(),
+                (true, false) => format!("\"{word}\""),
+                (true, true) => format!("'{word}'"),
+            },
+        )
+        .collect();
+    words.join(" ")
+}
+
+/// An address as text that [`parse`] reads back to the same address. One that would open a
+/// quote or an option goes inside `<…>`, which the address reader strips (an address may hold
+/// both kinds of quote, so quoting it is not always possible).
+pub(super) fn written_email(address: &str) -> String {
+    if starts_specially(address) {
+        format!("<{address}>")
+    } else {
+        address.to_owned()
+    }
+}
+
+/// Whether a word, written bare, would open a quote or an option instead of being read as text.
+fn starts_specially(word: &str) -> bool {
+    let opens = word
+        .chars()
+        .next()
+        .is_some_and(|c| closing_quotes(c).is_some());
+    opens || ["--", "—", "–"].iter().any(|dash| word.starts_with(dash))
 }
 
 /// The quotes that close one opened by `c`, if `c` opens one. Straight, curly and low quotes

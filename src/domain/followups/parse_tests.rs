@@ -270,6 +270,39 @@ fn a_command_written_out_as_text_reads_back_the_same() {
     }
 }
 
+/// Found by `cargo fuzz run followups_arguments`: a name was written inside `"…"`, so a quote
+/// within it ended the name early and the text read back as another contact; and a doubled
+/// `mailto:` or a `).` after the address was stripped one layer per reading, so the address
+/// changed each time it was read; an address that starts with a quote was written bare.
+#[test]
+fn contacts_with_quotes_and_dashes_written_out_read_back_the_same() {
+    let typed = [
+        "el+++\"++J",
+        "\"Jane Doe” x",
+        "'\"Bob' Smith",
+        "\"'it' is\" me",
+        "“‘Q’” \"--weird\" '—dash'",
+        "<“a@b.law>",
+        "'mailto:‘x@y.law'",
+        "mailto:MAILTO:jane@acme.law",
+        "jane@acme).",
+        "(mailto:<jane@acme.law>);",
+        "('((“(x@acme'",
+        "(--jane@acme.law)",
+    ];
+    for text in typed {
+        let Ok(Invocation::Run(command)) = parse(text) else {
+            panic!("{text:?} does not parse");
+        };
+        let written = command.to_command_text();
+        assert_eq!(
+            parse(&written),
+            Ok(Invocation::Run(command)),
+            "{text:?} written as {written:?}"
+        );
+    }
+}
+
 #[test]
 fn counts_and_days_outside_their_range_do_not_deserialize() {
     assert!(serde_json::from_str::<SuggestionCount>("11").is_err());
