@@ -42,6 +42,8 @@ pub struct SlackCall<'a> {
     pub thread_ts: Option<&'a str>,
     /// The `ts` the fake gives the new message (`chat.postMessage`).
     pub posted_ts: Option<&'a str>,
+    /// The message's notification text, if the call has one.
+    pub text: Option<&'a str>,
 }
 
 /// Called for every Web API call, on arrival, before the answer is sent.
@@ -170,6 +172,7 @@ struct CallFields {
     channel: Option<String>,
     ts: Option<String>,
     thread_ts: Option<String>,
+    text: Option<String>,
 }
 
 impl CountingSlack {
@@ -238,6 +241,7 @@ async fn slack_method(
             ts: fields.ts.as_deref(),
             thread_ts: fields.thread_ts.as_deref(),
             posted_ts: posted_ts.as_deref(),
+            text: fields.text.as_deref(),
         });
     }
     let message = |ts: &str| {

@@ -176,7 +176,7 @@ async fn standalone(
     connections: usize,
     secret: &str,
 ) -> anyhow::Result<bool> {
-    let tracker = track::Tracker::new(track::ReplyCall::Update);
+    let tracker = track::Tracker::new(track::ReplyCall::Answer);
     let factory = event::EventFactory::new(secret, std::process::id() & 0xFF_FFFF);
     let spec = load::LoadSpec {
         mode,

@@ -20,7 +20,14 @@ pub enum ReplyCall {
     /// The answer is posted in the thread (the Bolt apps).
     #[value(name = "chat.postMessage")]
     PostMessage,
+    /// lexi-slack as shipped: the answer is posted in the thread, unless Lexi took long enough
+    /// for a "working on it" placeholder to go up first; then it is the `chat.update` of that.
+    #[value(name = "answer")]
+    Answer,
 }
+
+/// The notification text of lexi-slack's placeholder (`slack::render::working`).
+const PLACEHOLDER_TEXT: &str = "Lexi is working on it…";
 
 pub struct Tracker {
     epoch: Instant,
@@ -188,14 +195,20 @@ impl Tracker {
                     None => self.lock().strays += 1,
                 }
             }
-            (ReplyCall::Update, "chat.postMessage") => {
+            (ReplyCall::Answer, "chat.postMessage") if call.text != Some(PLACEHOLDER_TEXT) => {
+                match call.thread_ts.and_then(seq_of_thread) {
+                    Some(seq) => self.replied(seq, now),
+                    None => self.lock().strays += 1,
+                }
+            }
+            (ReplyCall::Update | ReplyCall::Answer, "chat.postMessage") => {
                 if let (Some(seq), Some(posted)) =
                     (call.thread_ts.and_then(seq_of_thread), call.posted_ts)
                 {
                     self.lock().placeholders.insert(posted.to_owned(), seq);
                 }
             }
-            (ReplyCall::Update, "chat.update") => {
+            (ReplyCall::Update | ReplyCall::Answer, "chat.update") => {
                 let seq = call.ts.and_then(|ts| self.lock().placeholders.remove(ts));
                 match seq {
                     Some(seq) => self.replied(seq, now),
