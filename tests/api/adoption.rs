@@ -22,23 +22,10 @@ fn bot_messages(app: &TestApp, root: &str) -> Vec<Message> {
 
 /// Waits (with a deadline) until the worker has nothing left: `/metrics`' queue gauge reads 0.
 async fn no_jobs_left(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let metrics = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        if metrics.lines().any(|l| l == "lexi_jobs_queued 0") {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "jobs still queued: {metrics}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    scrape_until(app, "an empty queue", |text| {
+        text.lines().any(|l| l == "lexi_jobs_queued 0")
+    })
+    .await;
 }
 
 fn tag_of(message: &Message) -> (String, String) {

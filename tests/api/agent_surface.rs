@@ -66,28 +66,6 @@ pub fn feedback_click(
     click
 }
 
-/// Scrapes `/metrics` until `done` holds for the text (the worker counts a job just after its
-/// last call, so a scrape can come a moment early); panics after [`DEADLINE`].
-pub async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("scraped")
-            .text()
-            .await
-            .expect("text");
-        if done(&text) {
-            return text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} never showed in\n{text}"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
 /// The value of one series in a scrape, if present.
 pub fn series(scrape: &str, name: &str) -> Option<f64> {
     scrape

@@ -56,7 +56,7 @@ async fn a_thumbs_down_on_a_streamed_answer_is_stored_with_its_conversation_and_
 
 #[tokio::test]
 async fn a_click_delivered_twice_is_recorded_and_thanked_once() {
-    use crate::agent_surface::{feedback_click, scrape_until, series};
+    use crate::agent_surface::{feedback_click, series};
     let app = TestApp::spawn().await;
     app.send_event(&mention("Ev1", ROOT, None, "hello there"))
         .await;

@@ -680,3 +680,25 @@ pub fn find_button_value(message: &lexi_slack::sim::Message, action_id: &str) ->
         .find(|e| e["action_id"] == action_id)
         .and_then(|e| e["value"].as_str().map(str::to_owned))
 }
+
+/// Scrapes `/metrics` until `done` holds for the text (the worker counts a job just after its
+/// last call, so a scrape can come a moment early); panics, naming `what`, after [`DEADLINE`].
+pub async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .expect("scraped")
+            .text()
+            .await
+            .expect("text");
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} never showed in\n{text}"
+        );
+        tokio::task::yield_now().await;
+    }
+}

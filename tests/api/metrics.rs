@@ -20,22 +20,10 @@ async fn a_scrape_after_a_conversation_counts_requests_jobs_and_calls() {
     assert_eq!(app.post_forged().await, 401);
 
     // The job is settled just after its last Slack call: scrape until the worker has counted it.
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let scrape = loop {
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("scraped")
-            .text()
-            .await
-            .expect("text");
-        if text.contains("lexi_job_runs_total{kind=\"converse\",outcome=\"done\"} 1") {
-            break text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never counted:\n{text}"
-        );
-    };
+    let scrape = scrape_until(&app, "the converse job counted", |text| {
+        text.contains("lexi_job_runs_total{kind=\"converse\",outcome=\"done\"} 1")
+    })
+    .await;
     assert!(scrape.contains("# TYPE lexi_slack_requests_total counter"));
     assert_eq!(
         value(
@@ -103,21 +91,6 @@ async fn scrape(app: &TestApp) -> String {
         .expect("text")
 }
 
-/// Scrapes until `done` holds: the worker settles a job just after its last call.
-async fn scrape_until(app: &TestApp, done: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let text = scrape(app).await;
-        if done(&text) {
-            return text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never came true:\n{text}"
-        );
-    }
-}
-
 #[tokio::test]
 async fn a_job_given_up_on_a_refused_key_counts_as_failed_not_done() {
     let app = TestApp::spawn().await;
@@ -133,7 +106,7 @@ async fn a_job_given_up_on_a_refused_key_counts_as_failed_not_done() {
     app.send_event(&mention("Ev1", root, None, "hello")).await;
     // The user is told why there is no answer; the job is still a failure.
     app.bot_replies(CHANNEL, root, 1).await;
-    let scrape = scrape_until(&app, |s| {
+    let scrape = scrape_until(&app, "the expected series", |s| {
         s.contains("lexi_jobs_failed_total{kind=\"converse\",reason=\"leadlex_refused\"} 1")
     })
     .await;
@@ -163,7 +136,7 @@ async fn a_job_slack_refuses_to_post_counts_as_failed() {
     app.send_event(&mention("Ev1", "1700000202.000100", None, "hello"))
         .await;
     app.slack_calls("chat.postMessage", 1).await;
-    let scrape = scrape_until(&app, |s| {
+    let scrape = scrape_until(&app, "the expected series", |s| {
         s.contains("lexi_jobs_failed_total{kind=\"converse\",reason=\"slack_refused\"} 1")
     })
     .await;
@@ -193,7 +166,10 @@ async fn queue_age_grows_while_a_job_is_held_and_is_zero_once_it_is_done() {
     let root = "1700000203.000100";
     app.send_event(&mention("Ev1", root, None, "hello")).await;
     app.leadlex_calls("/v1/lexi/chat", 1).await;
-    let held = scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") > 0.0).await;
+    let held = scrape_until(&app, "the expected series", |s| {
+        value(s, "lexi_jobs_oldest_queued_seconds") > 0.0
+    })
+    .await;
     assert!(held.contains("# TYPE lexi_jobs_oldest_queued_seconds gauge"));
     assert_eq!(value(&held, "lexi_jobs_queued"), 1.0);
     assert!(
@@ -203,5 +179,8 @@ async fn queue_age_grows_while_a_job_is_held_and_is_zero_once_it_is_done() {
 
     gate.release();
     app.bot_replies(CHANNEL, root, 1).await;
-    scrape_until(&app, |s| value(s, "lexi_jobs_oldest_queued_seconds") == 0.0).await;
+    scrape_until(&app, "the expected series", |s| {
+        value(s, "lexi_jobs_oldest_queued_seconds") == 0.0
+    })
+    .await;
 }

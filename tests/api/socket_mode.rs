@@ -48,23 +48,7 @@ fn command_payload(command: &str, text: &str, response_url: &str) -> Value {
 
 /// Scrapes `/metrics` until it has `line` (the bot counts just after it acts).
 pub(crate) async fn metrics_show(app: &TestApp, line: &str) -> String {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("scraped")
-            .text()
-            .await
-            .expect("text");
-        if text.lines().any(|l| l == line) {
-            return text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {line} in:\n{text}"
-        );
-        tokio::task::yield_now().await;
-    }
+    scrape_until(app, line, |text| text.lines().any(|l| l == line)).await
 }
 
 pub(crate) async fn readyz(app: &TestApp) -> u16 {

@@ -309,7 +309,7 @@ fn stalls_after_the_first_words() -> Vec<Vec<u8>> {
 
 #[tokio::test]
 async fn a_stalled_stream_is_cut_by_the_idle_timeout_and_answered_without_streaming() {
-    use crate::agent_surface::{scrape_until, series};
+    use crate::agent_surface::series;
     let app = TestApp::spawn_configured(|c| {
         c.streaming = true;
         c.tuning.stream_flush_interval = Duration::from_millis(20);
