@@ -68,13 +68,14 @@ fn created_ms(raw: &[u8]) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::followups::{ContactCard, SuggestionSet};
     use crate::domain::{ChannelId, ContactId, TeamId, UserId};
     use crate::store::StoreSettings;
 
-    fn card(created_ms: u64) -> FollowupsCard {
+    /// A card made at `created_ms` (the retention tests use it too).
+    pub(in crate::store) fn card(created_ms: u64) -> FollowupsCard {
         FollowupsCard {
             id: CardId::generate(),
             team: TeamId::parse("T0ACME").unwrap(),

@@ -1,11 +1,11 @@
 use super::*;
 use crate::domain::feedback::Feedback;
-use crate::domain::followups::{CardId, ContactCard, FollowupsCard, SuggestionSet};
 use crate::domain::{
-    ApprovalNotice, ChannelId, ChannelKind, ClickOrigin, ContactId, ConversationId, Converse,
-    Decision, EventId, Job, MessageTs, NoticeReason, TaskId, TaskOutcome, TaskSummary, TeamId,
-    ThreadKey, ThreadTs, UserId,
+    ApprovalNotice, ChannelId, ChannelKind, ClickOrigin, ConversationId, Converse, Decision,
+    EventId, Job, MessageTs, NoticeReason, TaskId, TaskOutcome, TaskSummary, TeamId, ThreadKey,
+    ThreadTs, UserId,
 };
+use crate::store::followups::tests::card;
 use crate::store::{Admission, ClickPlan, StoreSettings, now_ms};
 use std::path::Path;
 
@@ -96,30 +96,6 @@ fn decided(verdict: Verdict, at_ms: u64) -> ApprovalState {
             by: UserId::parse("U0REP").unwrap(),
             at_ms,
         },
-    }
-}
-
-fn card(created_ms: u64) -> FollowupsCard {
-    FollowupsCard {
-        id: CardId::generate(),
-        team: TeamId::parse("T0ACME").unwrap(),
-        channel: ChannelId::parse("C0SALES").unwrap(),
-        requester: UserId::parse("U0REP").unwrap(),
-        contact: ContactCard {
-            id: ContactId::parse("3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e01").unwrap(),
-            name: "Jane Doe".into(),
-            company: None,
-            email: None,
-        },
-        lookback_days: 60,
-        result: SuggestionSet {
-            suggestions: Vec::new(),
-            activity_summary: "quiet".into(),
-            credits_remaining: None,
-        },
-        shared: Default::default(),
-        discussion: None,
-        created_ms,
     }
 }
 
