@@ -127,26 +127,13 @@ fn adopt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        ChannelId, ChannelKind, ConverseProgress, MessageTs, TeamId, ThreadKey, ThreadTs, UserId,
-    };
+    use crate::domain::{ConverseProgress, MessageTs};
     use crate::slack::ReplyTag;
 
     const KEY: &str = "6a0e6f2c-4a4b-4c1e-9a57-2f0f3f1d0001";
 
     fn job() -> Converse {
-        Converse {
-            thread: ThreadKey {
-                team: TeamId::parse("T0ACME").unwrap(),
-                channel: ChannelId::parse("C0SALES").unwrap(),
-                thread_ts: ThreadTs::parse("1700000000.000100").unwrap(),
-            },
-            message_ts: MessageTs::parse("1700000000.000200").unwrap(),
-            user: UserId::parse("U0REP").unwrap(),
-            text: "find CEOs".into(),
-            channel_kind: ChannelKind::Channel,
-            progress: ConverseProgress::default(),
-        }
+        Converse::sample("1700000000.000100", "1700000000.000200")
     }
 
     fn reply(ts: &str, tag: Option<ReplyTag>) -> BotReply {

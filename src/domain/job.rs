@@ -88,6 +88,28 @@ pub struct Converse {
     pub progress: ConverseProgress,
 }
 
+#[cfg(test)]
+use super::ids::{ChannelId, TeamId, ThreadTs};
+
+#[cfg(test)]
+impl Converse {
+    /// A rep's message `ts` in the thread `root` of `T0ACME`/`C0SALES`: the unit tests' usual one.
+    pub fn sample(root: &str, ts: &str) -> Self {
+        Self {
+            thread: ThreadKey {
+                team: TeamId::parse("T0ACME").unwrap(),
+                channel: ChannelId::parse("C0SALES").unwrap(),
+                thread_ts: ThreadTs::parse(root).unwrap(),
+            },
+            message_ts: MessageTs::parse(ts).unwrap(),
+            user: UserId::parse("U0REP").unwrap(),
+            text: "hello".into(),
+            channel_kind: ChannelKind::Channel,
+            progress: ConverseProgress::default(),
+        }
+    }
+}
+
 /// What a run of a [`Converse`] job has already done, saved as it goes, so that a run that was
 /// cut off resumes without a second placeholder, a second Lexi answer or a second reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -163,23 +163,10 @@ impl Store {
 mod tests {
     use super::super::StoreSettings;
     use super::*;
-    use crate::domain::{
-        ChannelId, ChannelKind, Converse, MessageTs, TeamId, ThreadKey, ThreadTs, UserId,
-    };
+    use crate::domain::Converse;
 
     fn mention(root: &str, ts: &str) -> Job {
-        Job::Converse(Converse {
-            thread: ThreadKey {
-                team: TeamId::parse("T0ACME").unwrap(),
-                channel: ChannelId::parse("C0SALES").unwrap(),
-                thread_ts: ThreadTs::parse(root).unwrap(),
-            },
-            message_ts: MessageTs::parse(ts).unwrap(),
-            user: UserId::parse("U0REP").unwrap(),
-            text: "hello".into(),
-            channel_kind: ChannelKind::Channel,
-            progress: Default::default(),
-        })
+        Job::Converse(Converse::sample(root, ts))
     }
 
     async fn admit_concurrently(store: &Store) -> Vec<(usize, Admission)> {

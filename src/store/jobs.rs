@@ -270,24 +270,11 @@ mod tests {
     use crate::domain::followups::{
         ContactRef, FollowupsCommand, FollowupsJob, FollowupsStep, RequestKey, ResponseUrl,
     };
-    use crate::domain::{
-        ChannelId, ChannelKind, Converse, MessageTs, TeamId, ThreadKey, ThreadTs, UserId,
-    };
+    use crate::domain::{ChannelId, Converse, TeamId, UserId};
     use crate::store::StoreSettings;
 
     fn converse(ts: &str) -> Job {
-        Job::Converse(Converse {
-            thread: ThreadKey {
-                team: TeamId::parse("T0ACME").unwrap(),
-                channel: ChannelId::parse("C0SALES").unwrap(),
-                thread_ts: ThreadTs::parse(ts).unwrap(),
-            },
-            message_ts: MessageTs::parse(ts).unwrap(),
-            user: UserId::parse("U0REP").unwrap(),
-            text: "hello".into(),
-            channel_kind: ChannelKind::Channel,
-            progress: Default::default(),
-        })
+        Job::Converse(Converse::sample(ts, ts))
     }
 
     fn followups(request: Option<RequestKey>) -> Job {

@@ -29,13 +29,10 @@ fn thread(i: u64) -> ThreadKey {
 }
 
 fn message(root: u64, reply: u64) -> Job {
+    let ts = format!("1700000000.{:06}", root * 10 + reply);
     Job::Converse(Converse {
-        thread: thread(root),
-        message_ts: MessageTs::parse(&format!("1700000000.{:06}", root * 10 + reply)).unwrap(),
-        user: UserId::parse("U0REP").unwrap(),
-        text: "find 20 CEOs".into(),
         channel_kind: ChannelKind::DirectMessage,
-        progress: Default::default(),
+        ..Converse::sample(thread(root).thread_ts.as_str(), &ts)
     })
 }
 

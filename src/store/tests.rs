@@ -1,7 +1,6 @@
 use super::*;
 use crate::domain::{
-    ChannelId, ChannelKind, ConversationId, Converse, EventId, Job, MessageTs, TeamId, ThreadKey,
-    ThreadTs, UserId,
+    ChannelId, ConversationId, Converse, EventId, Job, TeamId, ThreadKey, ThreadTs,
 };
 
 fn open(dir: &Path) -> Store {
@@ -17,14 +16,7 @@ fn thread(root: &str) -> ThreadKey {
 }
 
 fn converse(root: &str, ts: &str) -> Job {
-    Job::Converse(Converse {
-        thread: thread(root),
-        message_ts: MessageTs::parse(ts).unwrap(),
-        user: UserId::parse("U0REP").unwrap(),
-        text: "hello".into(),
-        channel_kind: ChannelKind::Channel,
-        progress: Default::default(),
-    })
+    Job::Converse(Converse::sample(root, ts))
 }
 
 fn event(id: &str) -> EventId {
