@@ -299,7 +299,7 @@ async fn a_non_streamed_answer_ends_with_the_feedback_buttons_after_its_card() {
         Some("context_actions"),
         "the buttons come last, after the card: {kinds:?}"
     );
-    assert!(find_button_value(&message, APPROVE).is_some());
+    assert!(message.button_value(APPROVE).is_some());
 }
 
 #[tokio::test]

@@ -398,21 +398,7 @@ impl TestApp {
     /// command's immediate answer, and ties the response URL `name` to it (so
     /// `replace_original` replaces it). Returns the message's ts.
     pub async fn show_ephemeral(&self, name: &str, text: &str) -> String {
-        let reply: Value = self
-            .http
-            .post(format!("{}/chat.postEphemeral", self.slack.base_url()))
-            .bearer_auth(BOT_TOKEN)
-            .json(&json!({"channel": CHANNEL, "user": REP, "text": text}))
-            .send()
-            .await
-            .expect("fake Slack answers")
-            .json()
-            .await
-            .expect("JSON");
-        let ts = reply["message_ts"].as_str().expect("message_ts").to_owned();
-        self.slack.bind_response_url(name, CHANNEL, &ts);
-        self.slack.bind_response_url_user(name, REP);
-        ts
+        self.slack.show_ephemeral(name, CHANNEL, REP, text)
     }
 
     /// What Slack shows in one message, once `done` holds for it (waits on the fake's answers).
@@ -452,26 +438,15 @@ impl TestApp {
     }
 }
 
-/// The `value` of the first button with `action_id` in a message's blocks (section accessories
-/// and actions blocks), from the `n`th such button on.
+/// The `value` of the `n`th button with `action_id` in a message's blocks.
 pub fn button_value(message: &lexi_slack::sim::Message, action_id: &str, n: usize) -> String {
-    let blocks = message.blocks.clone().unwrap_or_default();
-    let buttons: Vec<Value> = blocks
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|b| {
-            let mut found = vec![b["accessory"].clone()];
-            found.extend(b["elements"].as_array().cloned().unwrap_or_default());
-            found
-        })
-        .filter(|e| e["action_id"] == action_id)
-        .collect();
-    buttons
-        .get(n)
-        .and_then(|b| b["value"].as_str())
-        .unwrap_or_else(|| panic!("no button {action_id} #{n} in {blocks}"))
-        .to_owned()
+    let values = message.button_values(action_id);
+    values.get(n).cloned().unwrap_or_else(|| {
+        panic!(
+            "no button {action_id} #{n} in {:?}",
+            message.blocks.as_ref()
+        )
+    })
 }
 
 impl TestApp {
@@ -591,7 +566,7 @@ impl TestApp {
         .await;
         self.until("the approval card", || {
             self.slack.thread(CHANNEL, root).iter().find_map(|m| {
-                let task = find_button_value(m, APPROVE)?;
+                let task = m.button_value(APPROVE)?;
                 Some(Card {
                     ts: m.ts.clone(),
                     task,
@@ -667,18 +642,6 @@ impl TestApp {
         })
         .await
     }
-}
-
-/// The `value` of the button with `action_id` in a message, if it has one.
-pub fn find_button_value(message: &lexi_slack::sim::Message, action_id: &str) -> Option<String> {
-    message
-        .blocks
-        .as_ref()?
-        .as_array()?
-        .iter()
-        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
-        .find(|e| e["action_id"] == action_id)
-        .and_then(|e| e["value"].as_str().map(str::to_owned))
 }
 
 /// Scrapes `/metrics` until `done` holds for the text (the worker counts a job just after its

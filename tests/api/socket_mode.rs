@@ -161,7 +161,7 @@ async fn a_button_click_over_the_socket_decides_the_task() {
     let card = app
         .until("the approval card", || {
             app.slack.thread(CHANNEL, root).iter().find_map(|m| {
-                let task = find_button_value(m, APPROVE)?;
+                let task = m.button_value(APPROVE)?;
                 Some(Card {
                     ts: m.ts.clone(),
                     task,

@@ -150,7 +150,7 @@ async fn a_stream_that_ends_with_a_task_shows_the_approval_card_when_it_stops() 
     let replies = bot_messages(&app);
     assert_eq!(replies.len(), 1, "{replies:#?}");
     assert!(
-        find_button_value(&replies[0], "approval:approve").is_some(),
+        replies[0].button_value("approval:approve").is_some(),
         "the card's buttons come with the stream's end: {:#}",
         stop[0].json()
     );

@@ -49,7 +49,7 @@ async fn pending_tasks_are_listed_with_their_buttons_and_can_be_decided_there() 
     // Approve from the listing: it is replaced, the task leading with who approved it.
     let listing = app.slack.ephemerals_for(REP).remove(0);
     assert_eq!(
-        find_button_value(&listing, APPROVE).as_deref(),
+        listing.button_value(APPROVE).as_deref(),
         Some(task.as_str())
     );
     app.slack

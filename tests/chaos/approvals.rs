@@ -3,7 +3,7 @@
 
 use super::harness::{Link, event};
 use super::{CHANNEL, REP, SETTLE, TEAM};
-use lexi_slack::sim::{FakeLeadLex, FakeSlack, Message};
+use lexi_slack::sim::{FakeLeadLex, FakeSlack};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -67,7 +67,7 @@ async fn shown_card(slack: &FakeSlack, root: &str) -> Card {
         let found = slack.thread(CHANNEL, root).iter().find_map(|m| {
             Some(Card {
                 ts: m.ts.clone(),
-                task: button_value(m, APPROVE)?,
+                task: m.button_value(APPROVE)?,
             })
         });
         if let Some(card) = found {
@@ -76,17 +76,6 @@ async fn shown_card(slack: &FakeSlack, root: &str) -> Card {
         assert!(Instant::now() < deadline, "no approval card in {root}");
         slack.answered_beyond(seen, Duration::from_secs(1)).await;
     }
-}
-
-fn button_value(message: &Message, action_id: &str) -> Option<String> {
-    message
-        .blocks
-        .as_ref()?
-        .as_array()?
-        .iter()
-        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
-        .find(|e| e["action_id"] == action_id)
-        .and_then(|e| e["value"].as_str().map(str::to_owned))
 }
 
 /// A `block_actions` form body: `REP` clicks `action_id` on the card, with a response URL of

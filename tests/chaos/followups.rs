@@ -4,7 +4,6 @@
 use super::harness::Link;
 use super::{CHANNEL, REP, SETTLE, TEAM};
 use lexi_slack::sim::{FakeSlack, JANE_DOE_ID, render_text};
-use serde_json::{Value, json};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,10 @@ pub(crate) async fn run(link: Link, n: usize) -> Vec<Sent> {
     let mut sent = Vec::new();
     for i in 0..n {
         let name = format!("chaos-fu-{i}");
-        let ack_ts = show_ack(&link, &name).await;
+        // The command's immediate answer, tied to its response URL: the result replaces it.
+        let ack_ts = link
+            .slack
+            .show_ephemeral(&name, CHANNEL, REP, "(the command's ack)");
         let contact = if i % 2 == 0 {
             "jane@acme.law"
         } else {
@@ -48,26 +50,6 @@ pub(crate) async fn run(link: Link, n: usize) -> Vec<Sent> {
         sent.push(Sent { name, ack_ts });
     }
     sent
-}
-
-/// Puts the command's immediate answer in the fake Slack, as Slack shows it to the rep, and ties
-/// the response URL to it, so the result replaces it as in Slack.
-async fn show_ack(link: &Link, name: &str) -> String {
-    let reply: Value = link
-        .http
-        .post(format!("{}/chat.postEphemeral", link.slack.base_url()))
-        .bearer_auth("xoxb-chaos")
-        .json(&json!({"channel": CHANNEL, "user": REP, "text": "(the command's ack)"}))
-        .send()
-        .await
-        .expect("fake Slack answers")
-        .json()
-        .await
-        .expect("JSON");
-    let ts = reply["message_ts"].as_str().expect("message_ts").to_owned();
-    link.slack.bind_response_url(name, CHANNEL, &ts);
-    link.slack.bind_response_url_user(name, REP);
-    ts
 }
 
 /// What the rep was shown for the commands.

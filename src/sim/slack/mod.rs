@@ -108,6 +108,25 @@ impl FakeSlack {
         format!("http://{}/response/{name}", self.running.addr)
     }
 
+    /// Shows `user` an ephemeral bot message in `channel` (what a slash command's ack looks like)
+    /// and ties the response URL `name` to it; returns the message's ts.
+    pub fn show_ephemeral(&self, name: &str, channel: &str, user: &str, text: &str) -> String {
+        let draft = Draft {
+            thread_ts: None,
+            text: text.to_owned(),
+            blocks: None,
+            metadata: None,
+        };
+        let ts = self
+            .shared
+            .model()
+            .post(channel, model::BOT_USER_ID, draft, Some(user))
+            .ts;
+        self.bind_response_url(name, channel, &ts);
+        self.bind_response_url_user(name, user);
+        ts
+    }
+
     /// Ties a response URL to the message it came from (for `replace_original`/`delete_original`)
     /// and that message's channel (for `in_channel`).
     pub fn bind_response_url(&self, name: &str, channel: &str, ts: &str) {

@@ -46,6 +46,27 @@ impl Message {
         self.ephemeral_for.is_some()
     }
 
+    /// The `value`s of the buttons with `action_id` in the message's blocks (section
+    /// accessories and actions blocks), in order.
+    pub fn button_values(&self, action_id: &str) -> Vec<String> {
+        let blocks = self.blocks.as_ref().and_then(Value::as_array);
+        blocks
+            .into_iter()
+            .flatten()
+            .flat_map(|b| {
+                let elements = b["elements"].as_array().into_iter().flatten();
+                std::iter::once(&b["accessory"]).chain(elements)
+            })
+            .filter(|e| e["action_id"] == action_id)
+            .filter_map(|e| e["value"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// The `value` of the first button with `action_id`, if the message has one.
+    pub fn button_value(&self, action_id: &str) -> Option<String> {
+        self.button_values(action_id).into_iter().next()
+    }
+
     /// The message as the Web API returns it.
     pub fn json(&self) -> Value {
         let mut m = json!({"type": "message", "user": self.user, "text": self.text, "ts": self.ts});
