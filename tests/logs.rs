@@ -13,27 +13,7 @@ mod helpers;
 use helpers::*;
 use lexi_slack::sim::Canned;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use tracing_subscriber::EnvFilter;
-
-/// What the bot wrote, as `LOG_FORMAT=json` writes it to stdout.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The job's span on a JSON line, if the line was written inside one.
 fn job_span(line: &Value) -> Option<&Value> {

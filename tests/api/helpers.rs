@@ -665,3 +665,21 @@ pub async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool
         tokio::task::yield_now().await;
     }
 }
+
+/// Log output kept in memory, for tests that read what was logged.
+#[derive(Clone, Default)]
+pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

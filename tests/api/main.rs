@@ -21,7 +21,6 @@ mod lexi_command;
 mod metrics;
 mod placeholder;
 mod quota;
-mod secrets;
 mod soak;
 mod soak_audit;
 mod socket_mode;

@@ -12,7 +12,6 @@
 //! `SOAK_LOG=lexi_slack=warn` shows what the bot logged.
 
 use crate::helpers::*;
-use crate::secrets::Captured;
 use crate::soak_audit::{self, Sent};
 use lexi_slack::bot::RetryPolicy;
 use lexi_slack::config::{Config, Tuning};

@@ -1,28 +1,17 @@
 //! Secrets never reach the logs: a full run, errors included, logged at the most verbose level.
+//!
+//! A test binary of its own, as `tests/logs.rs` is: tracing decides once per log statement, for
+//! the whole process, whether anyone listens, so in the shared API binary a statement first
+//! reached on another test's thread would be switched off for good and this test would check
+//! fewer lines than it says. Alone in its process, every line reaches it.
 
-use crate::helpers::*;
+#[allow(dead_code)] // the shared bot-under-test helpers; this binary uses a few
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use helpers::*;
 use lexi_slack::sim::Canned;
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-/// Log output kept in memory, for tests that read what was logged.
-#[derive(Clone, Default)]
-pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // current_thread: every task of the bot runs on this thread, under this test's subscriber.
 #[tokio::test(flavor = "current_thread")]
