@@ -242,9 +242,8 @@ async fn audit_answers(slack: &FakeSlack, plan: &[Vec<Planned>]) -> Answers {
         for (t, thread) in plan.iter().enumerate() {
             let root = format!("16990{t:05}.000000");
             let replies: Vec<String> = slack
-                .thread(CHANNEL, &root)
+                .bot_messages(CHANNEL, &root)
                 .iter()
-                .filter(|m| m.user == BOT_USER || m.bot_id.is_some())
                 .map(render_text)
                 .collect();
             answers.stale += replies

@@ -3,6 +3,7 @@
 //! answer: no stale "working on it", no second copy, no partial stream above the answer.
 
 use crate::helpers::*;
+use crate::streaming::{event, streaming_app};
 use lexi_slack::sim::{Canned, Message};
 use serde_json::json;
 use std::time::Duration;
@@ -13,11 +14,7 @@ const ROOT: &str = "1690000000.000100";
 const OTHER_ROOT: &str = "1690000000.000200";
 
 fn bot_messages(app: &TestApp, root: &str) -> Vec<Message> {
-    app.slack
-        .thread(CHANNEL, root)
-        .into_iter()
-        .filter(|m| m.bot_id.is_some())
-        .collect()
+    app.slack.bot_messages(CHANNEL, root)
 }
 
 /// Waits (with a deadline) until the worker has nothing left: `/metrics`' queue gauge reads 0.
@@ -125,25 +122,12 @@ async fn a_resumed_job_leaves_other_jobs_messages_alone() {
     assert_ne!(tags[0].0, tags[1].0, "each message names its own job");
 }
 
-async fn streaming_app() -> TestApp {
-    TestApp::spawn_configured(|c| {
-        c.streaming = true;
-        c.tuning.stream_flush_chars = 16;
-        c.tuning.stream_flush_interval = Duration::from_secs(5);
-    })
-    .await
-}
-
-fn sse(name: &str, data: serde_json::Value) -> Vec<u8> {
-    format!("event: {name}\ndata: {data}\n\n").into_bytes()
-}
-
 fn streamed_answer(text: &str) -> Vec<Vec<u8>> {
-    let mut chunks = vec![sse(
+    let mut chunks = vec![event(
         "text",
         json!({"delta": text, "conversation_id": "5f0c6a52-7a1e-4c1b-9d7e-1f6f3b2a9c11"}),
     )];
-    chunks.push(sse("done", json!({"credits_remaining": 40})));
+    chunks.push(event("done", json!({"credits_remaining": 40})));
     chunks.push(b"data: [DONE]\n\n".to_vec());
     chunks
 }

@@ -25,12 +25,7 @@ async fn a_task_needing_approval_is_shown_with_its_buttons() {
     let listed = app.leadlex.requests_to("/v1/lexi/tasks");
     assert_eq!(listed.len(), 1, "the task is described from LeadLex's list");
     assert_eq!(listed[0].query_param("status").as_deref(), Some("pending"));
-    let replies: Vec<_> = app
-        .slack
-        .thread(CHANNEL, root)
-        .into_iter()
-        .filter(|m| m.bot_id.is_some())
-        .collect();
+    let replies = app.slack.bot_messages(CHANNEL, root);
     assert_eq!(
         replies.len(),
         1,
@@ -68,12 +63,7 @@ async fn the_requester_approves_and_the_message_changes_in_place() {
         shown.contains("I'll search for 20 CEOs"),
         "Lexi's words stay: {shown}"
     );
-    let bot_messages = app
-        .slack
-        .thread(CHANNEL, root)
-        .iter()
-        .filter(|m| m.bot_id.is_some())
-        .count();
+    let bot_messages = app.slack.bot_messages(CHANNEL, root).len();
     assert_eq!(
         bot_messages, 1,
         "updated in place, not answered with a new message"

@@ -75,9 +75,8 @@ fn tally(app: &TestApp, sent: &[Sent]) -> Tally {
         let mut notices = 0;
         for reply in app
             .slack
-            .thread(CHANNEL, root)
+            .bot_messages(CHANNEL, root)
             .iter()
-            .filter(|m| m.user == BOT_USER || m.bot_id.is_some())
             .map(render_text)
         {
             if reply.contains("working on it") || reply.contains("keep trying") {

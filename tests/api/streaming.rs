@@ -11,7 +11,7 @@ const CONVERSATION: &str = "5f0c6a52-7a1e-4c1b-9d7e-1f6f3b2a9c11";
 /// Small batches so that batching shows in a short answer.
 const FLUSH_CHARS: usize = 16;
 
-async fn streaming_app() -> TestApp {
+pub(crate) async fn streaming_app() -> TestApp {
     TestApp::spawn_configured(|c| {
         c.streaming = true;
         c.tuning.stream_flush_chars = FLUSH_CHARS;
@@ -20,7 +20,8 @@ async fn streaming_app() -> TestApp {
     .await
 }
 
-fn event(name: &str, data: serde_json::Value) -> Vec<u8> {
+/// One server-sent event as LeadLex writes it.
+pub(crate) fn event(name: &str, data: serde_json::Value) -> Vec<u8> {
     format!("event: {name}\ndata: {data}\n\n").into_bytes()
 }
 
@@ -74,11 +75,7 @@ const DELTAS: &[&str] = &[
 ];
 
 fn bot_messages(app: &TestApp) -> Vec<Message> {
-    app.slack
-        .thread(CHANNEL, ROOT)
-        .into_iter()
-        .filter(|m| m.is_bot())
-        .collect()
+    app.slack.bot_messages(CHANNEL, ROOT)
 }
 
 #[tokio::test]

@@ -214,7 +214,10 @@ async fn ssl_checks_and_rate_limit_notices_are_acknowledged() {
 #[tokio::test]
 async fn a_body_trickled_slower_than_the_request_timeout_is_cut_off_with_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_configured(|c| {
+        c.tuning.request_timeout = std::time::Duration::from_millis(500)
+    })
+    .await;
     let body = event_body();
     let ts = now();
     let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();

@@ -157,6 +157,13 @@ impl FakeSlack {
         self.shared.model().thread(channel, thread_ts)
     }
 
+    /// The bot's messages in a thread, oldest first: what a test checks the bot answered.
+    pub fn bot_messages(&self, channel: &str, thread_ts: &str) -> Vec<Message> {
+        let mut messages = self.thread(channel, thread_ts);
+        messages.retain(Message::is_bot);
+        messages
+    }
+
     /// One message (ephemeral ones included).
     pub fn message(&self, channel: &str, ts: &str) -> Option<Message> {
         self.shared.model().get(channel, ts).cloned()
