@@ -230,24 +230,20 @@ impl Step<'_> {
     async fn show(&self, job: &mut Converse, message: &OutgoingMessage) -> Outcome {
         let tag = ReplyTag::part(&self.key, 0);
         let (channel, thread) = (&job.thread.channel, &job.thread.thread_ts);
-        let result = match &job.progress.placeholder_ts {
+        let posted = match &job.progress.placeholder_ts {
             Some(ts) => {
                 let updated = (self.deps.slack)
                     .update_tagged(channel, ts, message, Some(&tag))
                     .await;
-                updated.map_err(|e| self.slack_failed(e))
+                return updated.map_or_else(|e| self.slack_failed(e), |()| Outcome::Done);
             }
-            None => match self
-                .deps
-                .slack
-                .post_in_thread(channel, thread, message, &tag)
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) => Err(self.post_failed(job, e)),
-            },
+            None => {
+                (self.deps.slack)
+                    .post_in_thread(channel, thread, message, &tag)
+                    .await
+            }
         };
-        result.err().unwrap_or(Outcome::Done)
+        posted.map_or_else(|e| self.post_failed(job, e), |_| Outcome::Done)
     }
 
     async fn start_over(&self, job: &mut Converse) -> Outcome {
@@ -293,13 +289,9 @@ impl Step<'_> {
                     .await
                     .map(|()| ts.clone()),
                 None => {
-                    let posted = (self.deps.slack)
+                    (self.deps.slack)
                         .post_in_thread(channel, thread, part, &tag)
-                        .await;
-                    if posted.as_ref().is_err_and(SlackError::outcome_unknown) {
-                        job.progress.check_thread = true;
-                    }
-                    posted
+                        .await
                 }
             };
             match result {
@@ -333,7 +325,9 @@ impl Step<'_> {
                 {
                     job.progress.placeholder_ts = None;
                 }
-                Err(e) => return self.slack_failed(e),
+                // A post that may have landed is looked for before the retry posts again (an
+                // update's unknown outcome costs one harmless read of the thread).
+                Err(e) => return self.post_failed(job, e),
             }
         }
         Outcome::Done
