@@ -1,8 +1,7 @@
 //! Discuss with Lexi: the contact's summary posted to the channel, and a Lexi conversation started in its thread.
 
-use super::messages;
 use super::{Outcome, Run};
-use crate::bot::{Deps, FailReason};
+use crate::bot::Deps;
 use crate::domain::followups::{DiscussProgress, FollowupsCard, FollowupsStep};
 use crate::domain::{ChannelKind, Converse, Job, JobRecord, ThreadKey, ThreadTs};
 use crate::slack::followup_blocks;
@@ -29,9 +28,8 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     };
     let mut used = 0;
 
-    let mut card = match ctx.card(&card_id) {
-        Ok(Some(card)) => card,
-        Ok(None) => return ctx.tell(&mut used, messages::RESULT_EXPIRED).await,
+    let mut card = match ctx.card(&mut used, &card_id).await {
+        Ok(card) => card,
         Err(outcome) => return outcome,
     };
 
@@ -41,22 +39,15 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
         (None, Some(_)) => return ctx.refresh(&mut used, &card).await,
         (None, None) => {
             let message = followup_blocks::discussion_root(&card, &ctx.job.user);
-            match deps.slack.post_in_channel(&ctx.job.channel, &message).await {
-                Ok(ts) => {
-                    progress.root = Some(ts.clone());
-                    *record = ctx.record_with(step(&progress));
-                    if let Some(outcome) = ctx.save(step(&progress)).await {
-                        return outcome;
-                    }
-                    ts
-                }
-                Err(error) if error.is_retryable() => return ctx.slack_failed(error),
-                Err(error) => {
-                    tracing::warn!(%error, "cannot post the discussion to the channel");
-                    let told = ctx.tell(&mut used, messages::CANT_POST_HERE).await;
-                    return told.failed_if_done(FailReason::of_slack(&error));
-                }
+            let ts = match ctx.post_in_channel(&mut used, &message, "discussion").await {
+                Ok(ts) => ts,
+                Err(outcome) => return outcome,
+            };
+            progress.root = Some(ts.clone());
+            if let Some(outcome) = ctx.keep(record, step(&progress)).await {
+                return outcome;
             }
+            ts
         }
     };
 

@@ -1,7 +1,7 @@
 //! What a rep reads when `/followups` can't give them suggestions: one sentence, what to do next.
 
-use crate::leadlex::{LeadLexError, LeadLexErrorKind};
-use std::time::Duration;
+use crate::bot::messages::{LeadLexWording, leadlex_error_in};
+use crate::leadlex::LeadLexError;
 
 pub(super) const NOT_A_CONTACT_ID: &str = "That doesn't look like a contact id. Use the contact's \
     e-mail or name, or the id from their LeadLex page.";
@@ -17,9 +17,6 @@ pub(super) const NO_WRITE_AI: &str = "The bot's LeadLex API key lacks the `write
 pub(super) const NO_READ: &str = "The bot's LeadLex API key can't read contacts (it needs the \
     `read` permission), so Lexi can't look them up by e-mail or name. Use the contact's id, or ask \
     your LeadLex admin to add the permission.";
-
-pub(super) const KEY_REFUSED: &str = "Lexi can't sign in to LeadLex: the bot's API key was \
-    refused. Please ask your LeadLex admin to check it.";
 
 pub(super) const RETRYING: &str =
     "LeadLex is slow to answer right now; Lexi keeps trying for a few minutes…";
@@ -50,23 +47,19 @@ pub(super) enum Call {
 
 /// What to tell the user about a LeadLex failure that retrying won't (or didn't) fix.
 pub(super) fn for_leadlex_error(error: &LeadLexError, call: Call) -> String {
-    match &error.kind {
-        LeadLexErrorKind::InvalidKey => KEY_REFUSED.into(),
-        LeadLexErrorKind::MissingPermission { .. } if call == Call::Suggest => NO_WRITE_AI.into(),
-        LeadLexErrorKind::MissingPermission { .. } => NO_READ.into(),
-        LeadLexErrorKind::OutOfCredits => OUT_OF_CREDITS.into(),
-        LeadLexErrorKind::Invalid { .. } if call == Call::SearchContacts => GAVE_UP.into(),
-        LeadLexErrorKind::Invalid { .. } => NOT_A_CONTACT_ID.into(),
-        LeadLexErrorKind::NotFound => CONTACT_NOT_FOUND.into(),
-        LeadLexErrorKind::RateLimited { retry_after } => rate_limited(*retry_after),
-        LeadLexErrorKind::Server { .. }
-        | LeadLexErrorKind::Timeout
-        | LeadLexErrorKind::Transport(_)
-        | LeadLexErrorKind::Decode { .. }
-        | LeadLexErrorKind::UnexpectedStatus { .. } => GAVE_UP.into(),
-    }
-}
-
-fn rate_limited(retry_after: Option<Duration>) -> String {
-    crate::bot::messages::rate_limited_then(retry_after, "run `/followups` again")
+    let words = LeadLexWording {
+        missing_permission: match call {
+            Call::Suggest => NO_WRITE_AI,
+            Call::ReadContact | Call::SearchContacts => NO_READ,
+        },
+        out_of_credits: OUT_OF_CREDITS,
+        invalid: match call {
+            Call::SearchContacts => GAVE_UP,
+            Call::ReadContact | Call::Suggest => NOT_A_CONTACT_ID,
+        },
+        not_found: CONTACT_NOT_FOUND,
+        gave_up: GAVE_UP,
+        again: "run `/followups` again",
+    };
+    leadlex_error_in(error, &words)
 }

@@ -8,9 +8,9 @@ mod messages;
 mod share;
 mod suggest;
 
-use super::{Deps, Outcome};
+use super::{Deps, FailReason, Outcome};
 use crate::domain::followups::{CardId, FollowupsCard, FollowupsJob, FollowupsStep};
-use crate::domain::{Job, JobRecord};
+use crate::domain::{Job, JobRecord, MessageTs};
 use crate::slack::followup_blocks;
 use crate::slack::{OutgoingMessage, Response, ResponseType, SlackError, SlackErrorKind, render};
 use crate::store::now_ms;
@@ -83,8 +83,17 @@ impl<'a> Run<'a> {
 
     /// Writes progress to disk before the next side effect, so a crash resumes after it.
     async fn save(&self, step: FollowupsStep) -> Option<Outcome> {
-        let record = self.record_with(step);
-        let saved = match self.deps.store.save_job(&record) {
+        self.save_record(&self.record_with(step)).await
+    }
+
+    /// Like [`Self::save`], and also into `record`, which the worker saves on a retry.
+    async fn keep(&self, record: &mut JobRecord, step: FollowupsStep) -> Option<Outcome> {
+        *record = self.record_with(step);
+        self.save_record(record).await
+    }
+
+    async fn save_record(&self, record: &JobRecord) -> Option<Outcome> {
+        let saved = match self.deps.store.save_job(record) {
             Ok(()) => self.deps.store.durable().await,
             Err(e) => Err(e),
         };
@@ -154,12 +163,41 @@ impl<'a> Run<'a> {
             .await
     }
 
-    /// The card a button acts on, if it is still kept; a store failure becomes a retry.
-    fn card(&self, id: &CardId) -> Result<Option<FollowupsCard>, Outcome> {
-        self.deps.store.card(id).map_err(|error| {
-            tracing::error!(%error, "cannot read the follow-ups card");
-            Outcome::RetryAfter(self.retry_delay(None))
-        })
+    /// The card a button acts on. One no longer kept is answered "too old to act on"; a store
+    /// failure becomes a retry.
+    async fn card(&self, used: &mut u8, id: &CardId) -> Result<FollowupsCard, Outcome> {
+        match self.deps.store.card(id) {
+            Ok(Some(card)) => Ok(card),
+            Ok(None) => Err(self.tell(used, messages::RESULT_EXPIRED).await),
+            Err(error) => {
+                tracing::error!(%error, "cannot read the follow-ups card");
+                Err(Outcome::RetryAfter(self.retry_delay(None)))
+            }
+        }
+    }
+
+    /// Posts what a button starts (`what`, for the log) at the top of the job's channel. Where
+    /// Slack won't have it there for good, the clicker is told how to fix that.
+    async fn post_in_channel(
+        &self,
+        used: &mut u8,
+        message: &OutgoingMessage,
+        what: &str,
+    ) -> Result<MessageTs, Outcome> {
+        match self
+            .deps
+            .slack
+            .post_in_channel(&self.job.channel, message)
+            .await
+        {
+            Ok(ts) => Ok(ts),
+            Err(error) if error.is_retryable() => Err(self.slack_failed(error)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot post the {what} to the channel");
+                let told = self.tell(used, messages::CANT_POST_HERE).await;
+                Err(told.failed_if_done(FailReason::of_slack(&error)))
+            }
+        }
     }
 
     /// Re-renders the result a button was clicked in, so it shows what the click did.
@@ -187,7 +225,7 @@ impl<'a> Run<'a> {
         }
         tracing::error!(%error, "cannot show the follow-ups answer; giving up");
         Outcome::Failed {
-            reason: crate::bot::FailReason::of_slack(&error),
+            reason: FailReason::of_slack(&error),
         }
     }
 }

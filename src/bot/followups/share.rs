@@ -2,7 +2,7 @@
 
 use super::messages;
 use super::{Outcome, Run};
-use crate::bot::{Deps, FailReason};
+use crate::bot::Deps;
 use crate::domain::JobRecord;
 use crate::domain::followups::{FollowupsStep, ShareProgress};
 use crate::slack::followup_blocks;
@@ -26,9 +26,8 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
     };
     let mut used = 0;
 
-    let mut card = match ctx.card(&card_id) {
-        Ok(Some(card)) => card,
-        Ok(None) => return ctx.tell(&mut used, messages::RESULT_EXPIRED).await,
+    let mut card = match ctx.card(&mut used, &card_id).await {
+        Ok(card) => card,
         Err(outcome) => return outcome,
     };
     let Some(draft) = card
@@ -47,24 +46,16 @@ pub(super) async fn run(deps: &Deps, record: &mut JobRecord) -> Outcome {
             return ctx.tell(&mut used, messages::ALREADY_SHARED).await;
         }
         let message = followup_blocks::shared_draft(&card, &draft, &ctx.job.user);
-        match deps.slack.post_in_channel(&ctx.job.channel, &message).await {
-            Ok(ts) => {
-                tracing::info!(%ts, "draft shared to the channel");
-                progress.posted = Some(ts);
-                if let Some(outcome) = ctx.save(step(&progress)).await {
-                    *record = ctx.record_with(step(&progress));
-                    return outcome;
-                }
-            }
-            Err(error) if error.is_retryable() => return ctx.slack_failed(error),
-            Err(error) => {
-                tracing::warn!(%error, "cannot post the draft to the channel");
-                let told = ctx.tell(&mut used, messages::CANT_POST_HERE).await;
-                return told.failed_if_done(FailReason::of_slack(&error));
-            }
+        let ts = match ctx.post_in_channel(&mut used, &message, "draft").await {
+            Ok(ts) => ts,
+            Err(outcome) => return outcome,
+        };
+        tracing::info!(%ts, "draft shared to the channel");
+        progress.posted = Some(ts);
+        if let Some(outcome) = ctx.keep(record, step(&progress)).await {
+            return outcome;
         }
     }
-    *record = ctx.record_with(step(&progress));
 
     card.shared.insert(suggestion);
     if let Err(error) = deps.store.save_card(&card) {
