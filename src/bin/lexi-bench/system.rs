@@ -592,6 +592,8 @@ async fn measure(args: &SystemArgs, name: &str, spec: &LoadSpec, pid: u32, rig: 
         .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
         .filter(|(_, v)| *v > 0)
         .collect();
+    // Per-event figures divide by the answered events (at least one).
+    let answered = replies.replied.max(1) as f64;
     Phase {
         name: name.to_owned(),
         backlog_at_load_end: backlog,
@@ -601,15 +603,13 @@ async fn measure(args: &SystemArgs, name: &str, spec: &LoadSpec, pid: u32, rig: 
         full_events_per_s: replies.replied as f64 / until_last_reply.max(1e-9),
         sut_cpu_s_load: round3(cpu1 - cpu0),
         sut_cpu_s_total: round3(cpu2 - cpu0),
-        cpu_ms_per_event: round3((cpu2 - cpu0) * 1000.0 / replies.replied.max(1) as f64),
+        cpu_ms_per_event: round3((cpu2 - cpu0) * 1000.0 / answered),
         bench_cpu_s_load: round3(bench1 - bench0),
         cores_during_load: cores,
         sut_core_foreign_pct: foreign,
-        log_bytes_per_event: ((log_after.saturating_sub(log_before)) as f64
-            / replies.replied.max(1) as f64)
-            .round(),
-        context_switches_per_event: round3(switches as f64 / replies.replied.max(1) as f64),
-        write_syscalls_per_event: round3(writes as f64 / replies.replied.max(1) as f64),
+        log_bytes_per_event: (log_after.saturating_sub(log_before) as f64 / answered).round(),
+        context_switches_per_event: round3(switches as f64 / answered),
+        write_syscalls_per_event: round3(writes as f64 / answered),
         rss_peak_mib: procfs::mib(peak_kib.load(Ordering::Relaxed).max(rss_after)),
         rss_after_mib: procfs::mib(rss_after),
         hwm_mib: procfs::mib(procfs::hwm_kib(&pids)),
