@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -82,11 +83,67 @@ fn json(body: String) -> Response {
         .into_response()
 }
 
-/// A LeadLex that answers every `POST /v1/lexi/chat` at once with [`COUNTING_ANSWER`] and a new
-/// conversation id, and counts requests per path.
-pub struct CountingLeadLex {
+/// A count-only fake on its listener: the one server behind [`CountingLeadLex`] and
+/// [`CountingSlack`], which differ only in their routes (and `Api` keeps the two apart).
+pub struct Counting<Api> {
     running: Running,
     counts: Arc<Counts>,
+    /// What [`base_url`](Self::base_url) appends to the address: `""`, or `/api` for Slack.
+    base_path: &'static str,
+    api: PhantomData<Api>,
+}
+
+/// Marks a [`Counting`] fake as LeadLex.
+pub enum LeadLexApi {}
+
+/// Marks a [`Counting`] fake as the Slack Web API.
+pub enum SlackApi {}
+
+/// A LeadLex that answers every `POST /v1/lexi/chat` at once with [`COUNTING_ANSWER`] and a new
+/// conversation id, and counts requests per path.
+pub type CountingLeadLex = Counting<LeadLexApi>;
+
+/// A Slack Web API (under `/api`) that answers every method with `ok: true` and a plausible body,
+/// gives each posted message a new `ts`, counts calls per method and shows each to the tap.
+pub type CountingSlack = Counting<SlackApi>;
+
+impl<Api> Counting<Api> {
+    /// Serves `app` on `addr`; `app` bumps `counts`.
+    async fn serve(
+        addr: SocketAddr,
+        base_path: &'static str,
+        counts: Arc<Counts>,
+        app: Router,
+    ) -> io::Result<Self> {
+        let running = Running::serve(addr, app, Core::new()).await?;
+        Ok(Self {
+            running,
+            counts,
+            base_path,
+            api: PhantomData,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` for LeadLex (the client appends `/v1/...`), and
+    /// `http://127.0.0.1:PORT/api` for Slack (clients append `/chat.postMessage`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.running.addr, self.base_path)
+    }
+
+    /// Requests so far to `key`: a path for LeadLex (e.g. `/v1/lexi/chat`), a method for Slack
+    /// (e.g. `chat.postMessage`).
+    pub fn count(&self, key: &str) -> u64 {
+        self.counts.get(key)
+    }
+
+    /// Requests per path (LeadLex) or method (Slack) so far.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts.all()
+    }
+
+    pub async fn shutdown(self) {
+        self.running.shutdown().await
+    }
 }
 
 struct LeadLexState {
@@ -105,27 +162,7 @@ impl CountingLeadLex {
             .route("/v1/lexi/chat", post(leadlex_chat))
             .fallback(leadlex_other)
             .with_state(state);
-        let running = Running::serve(addr, app, Core::new()).await?;
-        Ok(Self { running, counts })
-    }
-
-    /// `http://127.0.0.1:PORT`; the client appends `/v1/...`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.running.addr)
-    }
-
-    /// Requests to `path` (e.g. `/v1/lexi/chat`) so far.
-    pub fn count(&self, path: &str) -> u64 {
-        self.counts.get(path)
-    }
-
-    /// Requests per path so far.
-    pub fn counts(&self) -> BTreeMap<String, u64> {
-        self.counts.all()
-    }
-
-    pub async fn shutdown(self) {
-        self.running.shutdown().await
+        Self::serve(addr, "", counts, app).await
     }
 }
 
@@ -151,13 +188,6 @@ async fn leadlex_other(State(state): State<Arc<LeadLexState>>, uri: Uri) -> Resp
     state.counts.bump(uri.path());
     let body = r#"{"error":{"code":"not_found","message":"Not in the counting fake"}}"#;
     (StatusCode::NOT_FOUND, json(body.to_owned())).into_response()
-}
-
-/// A Slack Web API (under `/api`) that answers every method with `ok: true` and a plausible body,
-/// gives each posted message a new `ts`, counts calls per method and shows each to the tap.
-pub struct CountingSlack {
-    running: Running,
-    counts: Arc<Counts>,
 }
 
 struct SlackState {
@@ -187,27 +217,7 @@ impl CountingSlack {
             .route("/api/{method}", any(slack_method))
             .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
             .with_state(state);
-        let running = Running::serve(addr, app, Core::new()).await?;
-        Ok(Self { running, counts })
-    }
-
-    /// `http://127.0.0.1:PORT/api`; clients append `/chat.postMessage`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/api", self.running.addr)
-    }
-
-    /// Calls of `method` (e.g. `chat.postMessage`) so far.
-    pub fn count(&self, method: &str) -> u64 {
-        self.counts.get(method)
-    }
-
-    /// Calls per method so far.
-    pub fn counts(&self) -> BTreeMap<String, u64> {
-        self.counts.all()
-    }
-
-    pub async fn shutdown(self) {
-        self.running.shutdown().await
+        Self::serve(addr, "/api", counts, app).await
     }
 }
 

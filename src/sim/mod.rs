@@ -34,7 +34,10 @@ mod slack;
 #[cfg(test)]
 mod tests;
 
-pub use counting::{COUNTING_ANSWER, CountingLeadLex, CountingSlack, SlackCall, SlackTap};
+pub use counting::{
+    COUNTING_ANSWER, Counting, CountingLeadLex, CountingSlack, LeadLexApi, SlackApi, SlackCall,
+    SlackTap,
+};
 pub use fault::{FaultKind, FaultPlan};
 pub use leadlex::{
     Contact, FakeLeadLex, JANE_DOE_ID, MARCUS_LEE_ID, SAM_CARTER_ID, SAM_PATEL_ID, Task,

@@ -53,32 +53,28 @@ enum Cmd {
     },
     /// Open loop at a fixed rate against a running server; prints ack latency as JSON.
     Load {
-        #[arg(long, default_value = "127.0.0.1:3000")]
-        addr: SocketAddr,
-        #[arg(long, default_value = "/slack/events")]
-        path: String,
         #[arg(long, default_value_t = 500.0)]
         rate: f64,
-        #[arg(long, default_value_t = 10.0)]
-        duration: f64,
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        #[arg(long, default_value = system::SIGNING_SECRET)]
-        secret: String,
+        #[command(flatten)]
+        against: Against,
     },
     /// Closed loop at N connections against a running server; prints the peak as JSON.
-    Peak {
-        #[arg(long, default_value = "127.0.0.1:3000")]
-        addr: SocketAddr,
-        #[arg(long, default_value = "/slack/events")]
-        path: String,
-        #[arg(long, default_value_t = 10.0)]
-        duration: f64,
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        #[arg(long, default_value = system::SIGNING_SECRET)]
-        secret: String,
-    },
+    Peak(Against),
+}
+
+/// The running server `load` and `peak` drive, and for how long over how many connections.
+#[derive(clap::Args)]
+struct Against {
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    #[arg(long, default_value = "/slack/events")]
+    path: String,
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    #[arg(long, default_value = system::SIGNING_SECRET)]
+    secret: String,
 }
 
 fn main() -> ExitCode {
@@ -105,34 +101,10 @@ fn main() -> ExitCode {
                 slack,
                 seconds,
             } => fakes(leadlex, slack, seconds).await.map(|()| true),
-            Cmd::Load {
-                addr,
-                path,
-                rate,
-                duration,
-                connections,
-                secret,
-            } => {
-                let mode = load::Mode::Open { rate };
-                standalone(addr, path, mode, duration, connections, &secret).await
-            }
-            Cmd::Peak {
-                addr,
-                path,
-                duration,
-                connections,
-                secret,
-            } => {
-                standalone(
-                    addr,
-                    path,
-                    load::Mode::Closed,
-                    duration,
-                    connections,
-                    &secret,
-                )
+            Cmd::Load { rate, against } => standalone(against, load::Mode::Open { rate })
                 .await
-            }
+                .map(|()| true),
+            Cmd::Peak(against) => standalone(against, load::Mode::Closed).await.map(|()| true),
         }
     });
     match result {
@@ -168,25 +140,22 @@ async fn fakes(leadlex: SocketAddr, slack: SocketAddr, seconds: u64) -> anyhow::
     Ok(())
 }
 
-async fn standalone(
-    addr: SocketAddr,
-    path: String,
-    mode: load::Mode,
-    duration: f64,
-    connections: usize,
-    secret: &str,
-) -> anyhow::Result<bool> {
+async fn standalone(against: Against, mode: load::Mode) -> anyhow::Result<()> {
     let tracker = track::Tracker::new(track::ReplyCall::Answer);
-    let factory = event::EventFactory::new(secret, std::process::id() & 0xFF_FFFF);
+    let factory = event::EventFactory::new(&against.secret, std::process::id() & 0xFF_FFFF);
     let spec = load::LoadSpec {
         mode,
-        duration: Duration::from_secs_f64(duration.clamp(0.1, 600.0)),
-        connections,
+        duration: Duration::from_secs_f64(against.duration.clamp(0.1, 600.0)),
+        connections: against.connections,
         timeout: Duration::from_secs(10),
     };
-    let result = load::run(&load::Target { addr, path }, &spec, &factory, &tracker).await;
+    let target = load::Target {
+        addr: against.addr,
+        path: against.path,
+    };
+    let result = load::run(&target, &spec, &factory, &tracker).await;
     println!("{}", serde_json::to_string_pretty(&result)?);
-    Ok(true)
+    Ok(())
 }
 
 /// Today's date (UTC), `YYYY-MM-DD`.

@@ -151,20 +151,55 @@ pub struct Phase {
     pub fake_calls: BTreeMap<String, u64>,
 }
 
+/// What every phase of one run drives and watches: the system's address, the events sent to it,
+/// the tracker of their answers, the fakes it calls, and the clock ticks of its CPU times.
+struct Rig {
+    target: Target,
+    factory: EventFactory,
+    tracker: Arc<Tracker>,
+    leadlex: CountingLeadLex,
+    slack: CountingSlack,
+    ticks: f64,
+}
+
+impl Rig {
+    /// Calls the fakes received so far, keyed `leadlex PATH` and `slack METHOD`.
+    fn fake_calls(&self) -> BTreeMap<String, u64> {
+        let mut all: BTreeMap<String, u64> = self
+            .leadlex
+            .counts()
+            .into_iter()
+            .map(|(k, v)| (format!("leadlex {k}"), v))
+            .collect();
+        all.extend(
+            self.slack
+                .counts()
+                .into_iter()
+                .map(|(k, v)| (format!("slack {k}"), v)),
+        );
+        all
+    }
+}
+
 pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
-    let ticks = procfs::clock_ticks();
     let tracker = Tracker::new(args.reply);
     let any = SocketAddr::from(([127, 0, 0, 1], 0));
     let leadlex = CountingLeadLex::start_on(any).await?;
     let slack = CountingSlack::start_on(any, Some(tracker.tap())).await?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
-    let target = Target {
-        addr,
-        path: args.path.clone(),
-    };
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let run_id = (procfs_unique() + RUNS.fetch_add(1, Ordering::Relaxed)) as u32 & 0xFF_FFFF;
-    let factory = EventFactory::new(SIGNING_SECRET, run_id);
+    let rig = Rig {
+        target: Target {
+            addr,
+            path: args.path.clone(),
+        },
+        factory: EventFactory::new(SIGNING_SECRET, run_id),
+        tracker,
+        leadlex,
+        slack,
+        ticks: procfs::clock_ticks(),
+    };
 
     let data_dir = args
         .data_root
@@ -189,8 +224,8 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
             "xoxb-1000000000-2000000000-benchbenchbenchbench",
         )
         .env("LEADLEX_API_KEY", "wbk_bench_0123456789abcdef")
-        .env("SLACK_API_URL", slack.base_url())
-        .env("LEADLEX_API_URL", leadlex.base_url())
+        .env("SLACK_API_URL", rig.slack.base_url())
+        .env("LEADLEX_API_URL", rig.leadlex.base_url())
         .env("LISTEN_ADDR", addr.to_string())
         .env("HOST", "127.0.0.1")
         .env("PORT", args.port.to_string())
@@ -223,19 +258,7 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
         problems: Vec::new(),
     };
 
-    let outcome = drive(
-        &args,
-        &mut report,
-        &mut child,
-        spawned,
-        &target,
-        &factory,
-        &tracker,
-        &leadlex,
-        &slack,
-        ticks,
-    )
-    .await;
+    let outcome = drive(&args, &mut report, &mut child, spawned, &rig).await;
     if let Err(error) = &outcome {
         report.problems.push(format!("{error:#}"));
     }
@@ -274,8 +297,8 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
     }
     report.data_dir_bytes = dir_bytes(&data_dir);
     let _ = std::fs::remove_dir_all(&data_dir);
-    leadlex.shutdown().await;
-    slack.shutdown().await;
+    rig.leadlex.shutdown().await;
+    rig.slack.shutdown().await;
 
     let mut ok = outcome.is_ok();
     if args.check {
@@ -317,19 +340,19 @@ pub async fn run(args: SystemArgs) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn drive(
     args: &SystemArgs,
     report: &mut SystemReport,
     child: &mut Child,
     spawned: Instant,
-    target: &Target,
-    factory: &EventFactory,
-    tracker: &Arc<Tracker>,
-    leadlex: &CountingLeadLex,
-    slack: &CountingSlack,
-    ticks: f64,
+    rig: &Rig,
 ) -> anyhow::Result<()> {
+    let Rig {
+        target,
+        factory,
+        tracker,
+        ..
+    } = rig;
     let pid = child.id();
     // Listening?
     loop {
@@ -457,10 +480,7 @@ async fn drive(
             connections,
             timeout: Duration::from_secs(10),
         };
-        let phase = measure(
-            args, name, &spec, pid, target, factory, tracker, leadlex, slack, ticks,
-        )
-        .await;
+        let phase = measure(args, name, &spec, pid, rig).await;
         eprintln!(
             "lexi-bench: {} {}: {:.0} acks/s (errors {:.2} %), ack p50/p99/p99.9 {:.2}/{:.2}/{:.2} ms, \
              e2e p50/p99 {:.2}/{:.2} ms, {} missing, drain {}, {:.3} ms CPU/event, RSS peak {:.1} MiB, \
@@ -492,22 +512,17 @@ async fn drive(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn measure(
-    args: &SystemArgs,
-    name: &str,
-    spec: &LoadSpec,
-    pid: u32,
-    target: &Target,
-    factory: &EventFactory,
-    tracker: &Arc<Tracker>,
-    leadlex: &CountingLeadLex,
-    slack: &CountingSlack,
-    ticks: f64,
-) -> Phase {
+async fn measure(args: &SystemArgs, name: &str, spec: &LoadSpec, pid: u32, rig: &Rig) -> Phase {
+    let Rig {
+        target,
+        factory,
+        tracker,
+        ..
+    } = rig;
+    let ticks = rig.ticks;
     let pids = procfs::tree(pid);
     let me = [std::process::id()];
-    let calls_before = fake_calls(leadlex, slack);
+    let calls_before = rig.fake_calls();
     let log_before = std::fs::metadata(&args.log).map_or(0, |m| m.len());
     tracker.begin_phase();
     let cpu0 = procfs::cpu_seconds(&pids, ticks);
@@ -565,7 +580,7 @@ async fn measure(
             r.saturating_duration_since(started).as_secs_f64()
         })
         .max(loaded_for.min(spec.duration.as_secs_f64()));
-    let calls_after = fake_calls(leadlex, slack);
+    let calls_after = rig.fake_calls();
     let log_after = std::fs::metadata(&args.log).map_or(0, |m| m.len());
     let cores = procfs::core_use(&cores0, &cores1);
     let sut_share = (cpu1 - cpu0) / loaded_for.max(1e-9) * 100.0;
@@ -577,6 +592,8 @@ async fn measure(
         .map(|(k, v)| (k.clone(), v - calls_before.get(k).copied().unwrap_or(0)))
         .filter(|(_, v)| *v > 0)
         .collect();
+    // Per-event figures divide by the answered events (at least one).
+    let answered = replies.replied.max(1) as f64;
     Phase {
         name: name.to_owned(),
         backlog_at_load_end: backlog,
@@ -586,15 +603,13 @@ async fn measure(
         full_events_per_s: replies.replied as f64 / until_last_reply.max(1e-9),
         sut_cpu_s_load: round3(cpu1 - cpu0),
         sut_cpu_s_total: round3(cpu2 - cpu0),
-        cpu_ms_per_event: round3((cpu2 - cpu0) * 1000.0 / replies.replied.max(1) as f64),
+        cpu_ms_per_event: round3((cpu2 - cpu0) * 1000.0 / answered),
         bench_cpu_s_load: round3(bench1 - bench0),
         cores_during_load: cores,
         sut_core_foreign_pct: foreign,
-        log_bytes_per_event: ((log_after.saturating_sub(log_before)) as f64
-            / replies.replied.max(1) as f64)
-            .round(),
-        context_switches_per_event: round3(switches as f64 / replies.replied.max(1) as f64),
-        write_syscalls_per_event: round3(writes as f64 / replies.replied.max(1) as f64),
+        log_bytes_per_event: (log_after.saturating_sub(log_before) as f64 / answered).round(),
+        context_switches_per_event: round3(switches as f64 / answered),
+        write_syscalls_per_event: round3(writes as f64 / answered),
         rss_peak_mib: procfs::mib(peak_kib.load(Ordering::Relaxed).max(rss_after)),
         rss_after_mib: procfs::mib(rss_after),
         hwm_mib: procfs::mib(procfs::hwm_kib(&pids)),
@@ -624,21 +639,6 @@ async fn wait_for_replies(tracker: &Tracker, max: Duration, stall: Duration) -> 
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-fn fake_calls(leadlex: &CountingLeadLex, slack: &CountingSlack) -> BTreeMap<String, u64> {
-    let mut all: BTreeMap<String, u64> = leadlex
-        .counts()
-        .into_iter()
-        .map(|(k, v)| (format!("leadlex {k}"), v))
-        .collect();
-    all.extend(
-        slack
-            .counts()
-            .into_iter()
-            .map(|(k, v)| (format!("slack {k}"), v)),
-    );
-    all
 }
 
 fn round3(x: f64) -> f64 {
