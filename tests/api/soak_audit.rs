@@ -177,8 +177,8 @@ pub(crate) struct Gaps {
     /// every key retried that often.
     pub median_ms_by_retry: Vec<u64>,
     /// Whether those medians grow: never shrinking by more than scheduling noise from one retry
-    /// to the next while the schedule's waits double, and at least four times the first by the
-    /// last retry enough keys reached.
+    /// to the next while the schedule's waits double, and at least four times the first (or the
+    /// schedule's first wait plus noise, if less) by the last retry enough keys reached.
     pub grows: bool,
 }
 
@@ -232,8 +232,11 @@ pub(crate) fn backoff(attempts: &BTreeMap<String, Vec<Recorded>>, retry: &RetryP
         .enumerate()
         .filter(|(i, _)| retry.delay(*i as u32 + 1, None) > retry.delay(*i as u32, None))
         .all(|(_, m)| m[1] + NOISE >= m[0]);
+    // The first retry's median is the one load inflates most (a 20 ms wait plus the scheduler's
+    // delay), so it counts for no more than the schedule's first wait plus noise: on a busy
+    // machine the medians still grow, from a first one that no longer reflects the schedule.
     let grew = match (sampled.first(), sampled.get(2..).and_then(<[_]>::last)) {
-        (Some(first), Some(last)) => *last >= *first * 4,
+        (Some(first), Some(last)) => *last >= (*first).min(retry.delay(0, None) + NOISE) * 4,
         _ => true,
     };
     Gaps {
