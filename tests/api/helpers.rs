@@ -647,8 +647,20 @@ impl TestApp {
 /// Scrapes `/metrics` until `done` holds for the text (the worker counts a job just after its
 /// last call, so a scrape can come a moment early); panics, naming `what`, after [`DEADLINE`].
 pub async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
+    scrape_until_within(app, what, DEADLINE, done).await
+}
+
+/// [`scrape_until`] with its own deadline. Between scrapes it waits for the fake Slack to be
+/// answered again (a job's last step), for 20 ms at most.
+pub async fn scrape_until_within(
+    app: &TestApp,
+    what: &str,
+    within: Duration,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = tokio::time::Instant::now() + within;
     loop {
+        let seen = app.slack.answers();
         let text = reqwest::get(app.url("/metrics"))
             .await
             .expect("scraped")
@@ -662,7 +674,9 @@ pub async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool
             tokio::time::Instant::now() < deadline,
             "{what} never showed in\n{text}"
         );
-        tokio::task::yield_now().await;
+        app.slack
+            .answered_beyond(seen, Duration::from_millis(20))
+            .await;
     }
 }
 

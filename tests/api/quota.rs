@@ -25,26 +25,8 @@ async fn capped(per_user: u32, per_team: u32) -> TestApp {
 /// The counter's value in a scrape, once the worker has counted `n` refusals.
 async fn refusals(app: &TestApp, series: &str, n: u32) -> String {
     let line = format!("lexi_quota_refusals_total{{{series}}} {n}");
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let seen = app.slack.answers();
-        let scrape = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("scraped")
-            .text()
-            .await
-            .expect("text");
-        if scrape.contains(&line) {
-            return line;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {line} in\n{scrape}"
-        );
-        app.slack
-            .answered_beyond(seen, std::time::Duration::from_millis(50))
-            .await;
-    }
+    scrape_until(app, &line, |scrape| scrape.contains(&line)).await;
+    line
 }
 
 #[tokio::test]

@@ -131,27 +131,8 @@ pub(crate) async fn settle(app: &TestApp, sent: &[Sent], deadline: Duration) -> 
 
 /// Waits until the bot reports no job queued or running; panics at the deadline.
 pub(crate) async fn queue_drains(app: &TestApp, deadline: Duration) {
-    let until = tokio::time::Instant::now() + deadline;
-    loop {
-        let scrape = reqwest::get(app.url("/metrics"))
-            .await
-            .expect("scraped")
-            .text()
-            .await
-            .expect("text");
-        if scrape.lines().any(|l| l == "lexi_jobs_queued 0") {
-            return;
-        }
-        let queued = scrape.lines().find(|l| l.starts_with("lexi_jobs_queued "));
-        assert!(
-            tokio::time::Instant::now() < until,
-            "jobs stuck in the queue: {queued:?}"
-        );
-        let seen = app.slack.answers();
-        app.slack
-            .answered_beyond(seen, Duration::from_millis(100))
-            .await;
-    }
+    let drained = |scrape: &str| scrape.lines().any(|l| l == "lexi_jobs_queued 0");
+    scrape_until_within(app, "lexi_jobs_queued 0", deadline, drained).await;
 }
 
 /// LeadLex calls by `Idempotency-Key`, each in arrival order.
