@@ -1,5 +1,5 @@
 //! Group commit: many writers wait for one fsync instead of each paying for their own; and group
-//! admission: many admissions share one sled transaction.
+//! admission: the admissions that are ready are written together, then share that fsync.
 
 use super::jobs::{Admission, AdmissionRequest};
 use super::{Store, StoreError};
@@ -15,7 +15,7 @@ pub(super) struct GroupCommit {
     completed: watch::Sender<u64>,
     /// Held by the one caller currently flushing on behalf of everyone.
     flushing: Mutex<()>,
-    /// Admissions waiting for the next shared transaction.
+    /// Admissions waiting for the next shared batch.
     pending: std::sync::Mutex<Vec<Pending>>,
     /// Set while one caller admits on behalf of everyone.
     admitting: AtomicBool,
@@ -96,12 +96,12 @@ impl GroupCommit {
 const GATHER_PASSES: u32 = 4;
 
 impl Store {
-    /// [`Store::admit`] for the request path: concurrent admissions share one sled transaction.
+    /// [`Store::admit`] for the request path: concurrent admissions are written as one batch.
     ///
-    /// sled writes and syncs its log twice for every transaction, however small, which made
-    /// admission the costliest part of acknowledging an event. Here the first caller lets the
-    /// requests that are ready to run queue theirs (one pass of the scheduler), then admits them
-    /// all in one transaction, in arrival order, with the same checks as `admit`.
+    /// The first caller lets the requests that are ready to run queue theirs (one pass of the
+    /// scheduler), then admits them all, in arrival order, with the same checks as `admit`, so
+    /// that their acks wait for one flush together. (When admission was a sled transaction, each
+    /// one also wrote the log twice, however small; see `Store::admit_all`.)
     pub async fn admit_batched(
         &self,
         event_id: Option<&EventId>,

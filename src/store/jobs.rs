@@ -3,8 +3,6 @@
 use super::threads::ThreadState;
 use super::{Store, StoreError};
 use crate::domain::{EventId, Job, JobId, JobRecord};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 /// What became of a request to queue work.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +16,8 @@ pub enum Admission {
 }
 
 impl Store {
-    /// Records the event as seen and queues its job, atomically: either both happen or neither.
+    /// Records the event as seen and queues its job, as one: a crash part-way leaves the job
+    /// written first, and [`Store::open`] completes the rest (see [`Store::admit_all`]).
     ///
     /// De-duplicates on the event id (Slack's retries) and on the Slack message the job answers
     /// (a mention in a thread arrives as two events with different ids). With
@@ -68,27 +67,35 @@ impl Store {
         })
     }
 
-    /// Admits `requests` in one transaction, in order (a later one sees the earlier ones' writes,
-    /// so duplicates within the batch are caught too): one sled transaction costs two log writes,
-    /// whatever its size.
+    /// Admits `requests` in order (a later one sees the earlier ones' writes, so duplicates
+    /// within the batch are caught too), one batch at a time.
+    ///
+    /// Not a sled transaction: in sled 0.34 every transaction (and `apply_batch`) pins the log,
+    /// which writes the log buffer out twice (`roll_iobuf`, then the batch manifest), each a
+    /// hand-off to sled's IO pool that wakes all seven of its threads; the flush before the ack
+    /// then writes a third time. Plain inserts only fill the buffer, so the flush is the batch's
+    /// one write. What the transaction gave is kept another way:
+    /// - isolation: admissions hold `admission` for the whole batch, and the other writers of
+    ///   these trees cannot make an admission wrong (retention forgets only old marks and idle
+    ///   threads; the worker writes a thread only after its job was admitted);
+    /// - atomicity: a crash may keep any prefix of the log (sled also flushes every 500 ms), so
+    ///   each admission writes its job first and the marks after it. A prefix without the job
+    ///   left nothing behind (Slack retries the unacknowledged event); a prefix with the job and
+    ///   not all its marks is completed by [`Store::open`] (`recovery.rs`)
+    ///   before anything is admitted, so that retry is a duplicate and the job runs once.
     pub(super) fn admit_all(
         &self,
         requests: &[AdmissionRequest],
     ) -> Result<Vec<Admission>, StoreError> {
         let started = ThreadState::Started.encode();
         let inner = &self.inner;
-        let outcome =
-            (&inner.seen, &inner.jobs, &inner.threads).transaction(|(seen, jobs, threads)| {
-                let mut admitted = Vec::with_capacity(requests.len());
-                for request in requests {
-                    admitted.push(admit_one(seen, jobs, threads, request, &started)?);
-                }
-                Ok::<_, ConflictableTransactionError<()>>(admitted)
-            });
-        let admitted = outcome.map_err(|e| match e {
-            TransactionError::Storage(e) => StoreError::Engine(e),
-            TransactionError::Abort(()) => StoreError::Closed,
-        })?;
+        let admitted = {
+            let _one_batch_at_a_time = inner.admission.lock().unwrap_or_else(|e| e.into_inner());
+            requests
+                .iter()
+                .map(|request| admit_one(inner, request, &started).map_err(StoreError::Engine))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let active = requests
             .iter()
             .zip(&admitted)
@@ -181,12 +188,11 @@ pub(super) struct AdmissionRequest {
 }
 
 fn admit_one(
-    seen: &TransactionalTree,
-    jobs: &TransactionalTree,
-    threads: &TransactionalTree,
+    trees: &super::Inner,
     request: &AdmissionRequest,
     started: &[u8],
-) -> Result<Admission, ConflictableTransactionError<()>> {
+) -> Result<Admission, sled::Error> {
+    let (seen, jobs, threads) = (&trees.seen, &trees.jobs, &trees.threads);
     let stamp = &request.stamp;
     if let Some(key) = &request.event_key {
         if seen.get(key.as_bytes())?.is_some() {
@@ -201,27 +207,32 @@ fn admit_one(
             return Ok(Admission::Duplicate);
         }
     }
-    if let Some(key) = &request.thread_key {
-        let known = threads.get(key.as_bytes())?.is_some();
-        if request.only_in_known_thread && !known {
-            return Ok(Admission::NotOurThread);
+    let new_thread = match &request.thread_key {
+        Some(key) => {
+            let known = threads.get(key.as_bytes())?.is_some();
+            if request.only_in_known_thread && !known {
+                return Ok(Admission::NotOurThread);
+            }
+            (!known).then_some(key)
         }
-        if !known {
-            threads.insert(key.as_bytes(), started)?;
-        }
+        None => None,
+    };
+    // The job first: every mark below is one `Store::open` can rebuild from it.
+    jobs.insert(
+        request.record.id.get().to_be_bytes(),
+        request.encoded.as_slice(),
+    )?;
+    if let Some(key) = new_thread {
+        threads.insert(key.as_bytes(), started)?;
     }
     for key in request.event_key.iter().chain(&request.message_key) {
         seen.insert(key.as_bytes(), stamp)?;
     }
-    jobs.insert(
-        &request.record.id.get().to_be_bytes(),
-        request.encoded.as_slice(),
-    )?;
     Ok(Admission::Accepted(Box::new(request.record.clone())))
 }
 
 /// The Slack message a job answers, if it answers one.
-fn message_key(job: &Job) -> Option<String> {
+pub(super) fn message_key(job: &Job) -> Option<String> {
     match job {
         Job::Converse(c) => Some(format!(
             "msg:{}/{}/{}",
@@ -253,7 +264,7 @@ fn slack_event(event_id: Option<&EventId>, job: &Job) -> Option<String> {
     }
 }
 
-fn thread_key(job: &Job) -> Option<String> {
+pub(super) fn thread_key(job: &Job) -> Option<String> {
     match job {
         Job::Converse(c) => Some(c.thread.storage_key()),
         // Not messages to Lexi: they must not make a thread look like a Lexi conversation.

@@ -12,6 +12,7 @@ mod error;
 mod feedback;
 mod followups;
 mod jobs;
+mod recovery;
 mod retention;
 mod threads;
 
@@ -64,6 +65,8 @@ struct Inner {
     approvals: sled::Tree,
     channel_context: sled::Tree,
     commit: GroupCommit,
+    /// Held by the one batch of admissions being written (see `Store::admit_all`).
+    admission: std::sync::Mutex<()>,
     retention: Retention,
     clock: StoreClock,
     sweep_state: retention::SweepState,
@@ -92,14 +95,17 @@ impl Store {
             approvals: tree("approvals")?,
             channel_context: tree("channel_context")?,
             commit: GroupCommit::new(db.clone()),
+            admission: std::sync::Mutex::new(()),
             retention: settings.retention,
             clock: settings.clock.clone(),
             sweep_state: Default::default(),
             db,
         };
-        Ok(Self {
+        let store = Self {
             inner: Arc::new(inner),
-        })
+        };
+        store.complete_interrupted_admissions()?;
+        Ok(store)
     }
 
     /// Waits until everything written so far is on disk. Concurrent callers share one fsync.
