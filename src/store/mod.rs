@@ -79,13 +79,7 @@ impl Store {
             path: dir.display().to_string(),
             source,
         })?;
-        let db = sled::Config::new()
-            .path(dir.join("lexi-slack.sled"))
-            .cache_capacity(settings.cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|e| StoreError::open(dir, e))?;
+        let db = open_sled(dir, settings)?;
         check_schema(&db)?;
         let tree = |name: &str| db.open_tree(name).map_err(StoreError::Engine);
         let inner = Inner {
@@ -121,6 +115,32 @@ impl Store {
     /// Bytes the database takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.inner.db.size_on_disk().map_err(StoreError::Engine)
+    }
+}
+
+/// How long [`open_sled`] waits for a lock that this process may be letting go of.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens sled, waiting up to [`LOCK_GRACE`] while the database is locked.
+///
+/// sled lets go of its file lock only when the last of its IO threads drops the database, a
+/// moment after the last handle is dropped (the drop flushes, through that pool), so reopening
+/// in the same process (a restart in place, a test) can find it still locked. Another process
+/// that holds it is still reported, one second later, as [`StoreError::Locked`].
+fn open_sled(dir: &Path, settings: &StoreSettings) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(dir.join("lexi-slack.sled"))
+        .cache_capacity(settings.cache_bytes)
+        .mode(sled::Mode::HighThroughput)
+        .flush_every_ms(Some(500));
+    let give_up = std::time::Instant::now() + LOCK_GRACE;
+    loop {
+        match config.open().map_err(|e| StoreError::open(dir, e)) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < give_up => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            opened => return opened,
+        }
     }
 }
 

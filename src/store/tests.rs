@@ -231,3 +231,23 @@ async fn many_concurrent_writers_share_flushes_and_all_return() {
     }
     assert_eq!(store.job_count(), 200);
 }
+
+#[test]
+fn a_database_held_open_is_reported_locked_and_opens_once_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let holder = open(dir.path());
+    let refused = Store::open(dir.path(), &StoreSettings::default());
+    assert!(
+        matches!(refused, Err(StoreError::Locked { .. })),
+        "{:?}",
+        refused.err()
+    );
+
+    // Let go while the next open waits out its grace: it opens.
+    let opener = {
+        let dir = dir.path().to_owned();
+        std::thread::spawn(move || Store::open(&dir, &StoreSettings::default()).is_ok())
+    };
+    drop(holder);
+    assert!(opener.join().unwrap(), "opens once the holder is gone");
+}
