@@ -20,20 +20,10 @@ impl Store {
                 .into_iter()
                 .chain(message_key(&record.job));
             for key in marks {
-                let absent = inner
-                    .seen
-                    .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(&stamp[..]))
-                    .map_err(StoreError::Engine)?
-                    .is_ok();
-                written += usize::from(absent);
+                written += usize::from(put_if_absent(&inner.seen, &key, &stamp)?);
             }
             if let Some(key) = thread_key(&record.job) {
-                let absent = inner
-                    .threads
-                    .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(&started[..]))
-                    .map_err(StoreError::Engine)?
-                    .is_ok();
-                written += usize::from(absent);
+                written += usize::from(put_if_absent(&inner.threads, &key, &started)?);
             }
         }
         if written > 0 {
@@ -42,6 +32,14 @@ impl Store {
         }
         Ok(written)
     }
+}
+
+/// Writes `value` under `key` unless the key holds something already; says whether it wrote.
+fn put_if_absent(tree: &sled::Tree, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+    let swapped = tree
+        .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(value))
+        .map_err(StoreError::Engine)?;
+    Ok(swapped.is_ok())
 }
 
 /// The `ev:` mark of the event a job was admitted for, if it came with an event id:
