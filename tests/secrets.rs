@@ -43,7 +43,7 @@ async fn no_secret_appears_in_any_log_line() {
     app.slack.enqueue(
         "POST",
         "/api/chat.postMessage",
-        Canned::json(200, json!({"ok": false, "error": "invalid_auth"})),
+        Canned::slack_error("invalid_auth"),
     );
     app.send_event(&mention("Ev3", "1700000502.000100", None, "hello"))
         .await;

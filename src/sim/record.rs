@@ -127,6 +127,11 @@ impl Canned {
         }
     }
 
+    /// A Slack Web API refusal as Slack sends it: HTTP 200 with `{"ok": false, "error": error}`.
+    pub fn slack_error(error: &str) -> Self {
+        Self::json(200, serde_json::json!({"ok": false, "error": error}))
+    }
+
     /// A plain-text response.
     pub fn text(status: u16, body: &str) -> Self {
         Self {

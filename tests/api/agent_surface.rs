@@ -246,7 +246,7 @@ async fn a_title_slack_refuses_does_not_hold_up_the_answer() {
     app.slack.enqueue(
         "POST",
         &format!("/api/{TITLE}"),
-        lexi_slack::sim::Canned::json(200, json!({"ok": false, "error": "not_allowed"})),
+        lexi_slack::sim::Canned::slack_error("not_allowed"),
     );
     let root = "1700001100.000100";
     app.send_event(&direct_message(

@@ -26,11 +26,7 @@ async fn a_working_setup_passes_every_check() {
 async fn each_broken_connection_is_one_clear_line() {
     let slack = FakeSlack::start().await.unwrap();
     let leadlex = FakeLeadLex::start().await.unwrap();
-    slack.enqueue(
-        "*",
-        "/api/auth.test",
-        Canned::json(200, json!({"ok": false, "error": "invalid_auth"})),
-    );
+    slack.enqueue("*", "/api/auth.test", Canned::slack_error("invalid_auth"));
     leadlex.enqueue(
         "GET",
         "/v1/lexi/tasks",

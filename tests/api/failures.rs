@@ -151,7 +151,7 @@ async fn slack_rate_limits_and_outages_are_retried() {
     app.slack.enqueue(
         "POST",
         "/api/chat.update",
-        Canned::json(200, json!({"ok": false, "error": "internal_error"})),
+        Canned::slack_error("internal_error"),
     );
     let root = "1700000450.000100";
     app.send_event(&mention("Ev1", root, None, "hi there"))
@@ -172,7 +172,7 @@ async fn a_surface_that_refuses_markdown_blocks_gets_mrkdwn_sections() {
     app.slack.enqueue(
         "POST",
         "/api/chat.update",
-        Canned::json(200, json!({"ok": false, "error": "invalid_blocks"})),
+        Canned::slack_error("invalid_blocks"),
     );
     let root = "1700000460.000100";
     app.send_event(&mention("Ev1", root, None, "summarise my pipeline"))
@@ -189,7 +189,7 @@ async fn a_channel_the_bot_cannot_post_in_is_given_up_on_without_retries() {
     app.slack.enqueue(
         "POST",
         "/api/chat.postMessage",
-        Canned::json(200, json!({"ok": false, "error": "not_in_channel"})),
+        Canned::slack_error("not_in_channel"),
     );
     app.send_event(&mention("Ev1", "1700000470.000100", None, "hello"))
         .await;

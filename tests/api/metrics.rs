@@ -131,7 +131,7 @@ async fn a_job_slack_refuses_to_post_counts_as_failed() {
     app.slack.enqueue(
         "POST",
         "/api/chat.postMessage",
-        Canned::json(200, json!({"ok": false, "error": "not_in_channel"})),
+        Canned::slack_error("not_in_channel"),
     );
     app.send_event(&mention("Ev1", "1700000202.000100", None, "hello"))
         .await;

@@ -83,7 +83,7 @@ async fn a_dropped_connection_is_reopened_after_failures_with_backoff() {
     let busy =
         Canned::json(429, json!({"ok": false, "error": "ratelimited"})).header("Retry-After", "0");
     app.slack.enqueue("*", "apps.connections.open", busy);
-    let down = Canned::json(200, json!({"ok": false, "error": "internal_error"}));
+    let down = Canned::slack_error("internal_error");
     app.slack.enqueue("*", "apps.connections.open", down);
 
     socket.drop_connection().expect("dropped");
@@ -186,7 +186,7 @@ async fn check_asks_for_a_socket_url_without_connecting() {
     slack.enqueue(
         "*",
         "apps.connections.open",
-        Canned::json(200, json!({"ok": false, "error": "invalid_auth"})),
+        Canned::slack_error("invalid_auth"),
     );
     let findings = lexi_slack::check::run(&config).await;
     let problems: Vec<_> = findings.iter().filter(|f| !f.ok).collect();

@@ -202,7 +202,7 @@ async fn when_slack_refuses_an_append_the_whole_answer_replaces_the_stream() {
     app.slack.enqueue(
         "POST",
         "/api/chat.appendStream",
-        Canned::json(200, json!({"ok": false, "error": "internal_error"})),
+        Canned::slack_error("internal_error"),
     );
     app.send_event(&mention("Ev1", ROOT, None, "which law firms fit?"))
         .await;
