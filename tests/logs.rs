@@ -54,7 +54,7 @@ async fn every_line_of_a_job_names_its_event_and_then_leadlex_request_id() {
     // A clean stop lets the job finish writing before the lines are read.
     app.stop().await;
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))

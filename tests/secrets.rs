@@ -16,13 +16,7 @@ use serde_json::json;
 // current_thread: every task of the bot runs on this thread, under this test's subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_appears_in_any_log_line() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = Captured::plain(tracing::Level::TRACE);
 
     let app = TestApp::spawn().await;
     // A normal answer, a refused key, a Slack failure and a forged request, all logged.
@@ -54,7 +48,7 @@ async fn no_secret_appears_in_any_log_line() {
     let app = app.restart().await;
     drop(app);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     assert!(
         text.contains("LeadLex refused LEADLEX_API_KEY"),
         "the run was logged:\n{text}"

@@ -331,14 +331,7 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
 // current_thread: every task of the bot runs on this thread, under this test's subscriber.
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_key_is_logged_once_at_error_level_however_many_messages_hit_it() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = Captured::plain(tracing::Level::INFO);
 
     let app = TestApp::spawn().await;
     app.leadlex.set_faults(Some(
@@ -360,7 +353,7 @@ async fn a_refused_key_is_logged_once_at_error_level_however_many_messages_hit_i
     );
     drop(app);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     let refused: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("LeadLex refused LEADLEX_API_KEY"))
