@@ -17,14 +17,6 @@ fn bot_messages(app: &TestApp, root: &str) -> Vec<Message> {
     app.slack.bot_messages(CHANNEL, root)
 }
 
-/// Waits (with a deadline) until the worker has nothing left: `/metrics`' queue gauge reads 0.
-async fn no_jobs_left(app: &TestApp) {
-    scrape_until(app, "an empty queue", |text| {
-        text.lines().any(|l| l == "lexi_jobs_queued 0")
-    })
-    .await;
-}
-
 fn tag_of(message: &Message) -> (String, String) {
     let meta = message.metadata.clone().unwrap_or_default();
     assert_eq!(meta["event_type"], "lexi_reply", "tagged: {message:?}");
@@ -183,7 +175,7 @@ async fn a_crash_right_after_a_stream_stopped_is_not_answered_again() {
         .await;
     app.bot_replies(CHANNEL, OTHER_ROOT, 1).await;
     app.slack_calls("conversations.replies", 1).await;
-    no_jobs_left(&app).await;
+    no_jobs_left_within(&app, DEADLINE).await;
 
     let replies = app.bot_replies(CHANNEL, ROOT, 1).await;
     assert_eq!(replies.len(), 1, "{replies:#?}");

@@ -680,6 +680,13 @@ pub async fn scrape_until_within(
     }
 }
 
+/// Waits until the bot reports no job queued or running (`/metrics`' queue gauge reads 0);
+/// panics after `within`.
+pub async fn no_jobs_left_within(app: &TestApp, within: Duration) {
+    let drained = |scrape: &str| scrape.lines().any(|l| l == "lexi_jobs_queued 0");
+    scrape_until_within(app, "an empty queue", within, drained).await;
+}
+
 /// Log output kept in memory, for tests that read what was logged.
 #[derive(Clone, Default)]
 pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

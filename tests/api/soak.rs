@@ -206,7 +206,7 @@ async fn faults_and_an_outage_leave_every_message_answered_once_or_explained() {
     let (outage_on, outage_off) = switch.await.expect("the outage switch");
 
     let tally = soak_audit::settle(&app, &sent, soak.settle_deadline()).await;
-    soak_audit::queue_drains(&app, soak.settle_deadline()).await;
+    no_jobs_left_within(&app, soak.settle_deadline()).await;
     // The plain call is the one retried; a stream is opened once, on a job's first run.
     let attempts = soak_audit::attempts_by_key(&app.leadlex.requests_to("/v1/lexi/chat"));
     let streams = soak_audit::attempts_by_key(&app.leadlex.requests_to("/v1/lexi/chat/stream"));

@@ -129,12 +129,6 @@ pub(crate) async fn settle(app: &TestApp, sent: &[Sent], deadline: Duration) -> 
     }
 }
 
-/// Waits until the bot reports no job queued or running; panics at the deadline.
-pub(crate) async fn queue_drains(app: &TestApp, deadline: Duration) {
-    let drained = |scrape: &str| scrape.lines().any(|l| l == "lexi_jobs_queued 0");
-    scrape_until_within(app, "lexi_jobs_queued 0", deadline, drained).await;
-}
-
 /// LeadLex calls by `Idempotency-Key`, each in arrival order.
 pub(crate) fn attempts_by_key(calls: &[Recorded]) -> BTreeMap<String, Vec<Recorded>> {
     let mut by_key: BTreeMap<String, Vec<Recorded>> = BTreeMap::new();
