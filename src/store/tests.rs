@@ -233,17 +233,22 @@ async fn many_concurrent_writers_share_flushes_and_all_return() {
 }
 
 #[test]
-fn a_database_held_open_is_reported_locked_and_opens_once_let_go() {
+fn a_database_held_open_is_refused_as_locked_after_the_grace_and_opens_once_let_go() {
     let dir = tempfile::tempdir().unwrap();
     let holder = open(dir.path());
+    let asked = std::time::Instant::now();
     let refused = Store::open(dir.path(), &StoreSettings::default());
     assert!(
         matches!(refused, Err(StoreError::Locked { .. })),
         "{:?}",
         refused.err()
     );
+    assert!(
+        asked.elapsed() >= LOCK_GRACE,
+        "the lock is waited on before it is reported"
+    );
 
-    // Let go while the next open waits out its grace: it opens.
+    // Let go (before or while the next open waits out its grace): it opens.
     let opener = {
         let dir = dir.path().to_owned();
         std::thread::spawn(move || Store::open(&dir, &StoreSettings::default()).is_ok())
