@@ -41,7 +41,7 @@ impl Store {
         only_in_known_thread: bool,
     ) -> Result<AdmissionRequest, StoreError> {
         let now = self.inner.clock.now_ms();
-        let event_key = event_id.map(|id| format!("ev:{id}"));
+        let event_key = event_id.map(|id| seen_event_key(id.as_str()));
         let message_key = message_key(&job);
         let thread_key = thread_key(&job);
         let slack_event = slack_event(event_id, &job);
@@ -229,6 +229,11 @@ fn admit_one(
         seen.insert(key.as_bytes(), stamp)?;
     }
     Ok(Admission::Accepted(Box::new(request.record.clone())))
+}
+
+/// The seen mark of a Slack event, by its id.
+pub(super) fn seen_event_key(event_id: &str) -> String {
+    format!("ev:{event_id}")
 }
 
 /// The Slack message a job answers, if it answers one.

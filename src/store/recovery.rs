@@ -1,7 +1,7 @@
 //! Completing admissions that a crash cut short (see `Store::admit_all`, which writes each job
 //! before the marks that make its event a duplicate).
 
-use super::jobs::{message_key, thread_key};
+use super::jobs::{message_key, seen_event_key, thread_key};
 use super::threads::ThreadState;
 use super::{Store, StoreError};
 use crate::domain::{Job, JobRecord};
@@ -51,7 +51,7 @@ fn event_key_of(record: &JobRecord) -> Option<String> {
         Job::Followups(f) => f.request.as_ref().map(ToString::to_string),
         _ => None,
     };
-    (request_key.as_deref() != Some(id)).then(|| format!("ev:{id}"))
+    (request_key.as_deref() != Some(id)).then(|| seen_event_key(id))
 }
 
 #[cfg(test)]
