@@ -34,11 +34,7 @@ async fn no_secret_appears_in_any_log_line() {
     app.send_event(&mention("Ev2", "1700000501.000100", None, "hello"))
         .await;
     app.bot_replies(CHANNEL, "1700000501.000100", 1).await;
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.postMessage",
-        Canned::slack_error("invalid_auth"),
-    );
+    app.slack.refuse_next("chat.postMessage", "invalid_auth");
     app.send_event(&mention("Ev3", "1700000502.000100", None, "hello"))
         .await;
     app.send_event(&mention("Ev4", "1700000503.000100", None, "barrier"))

@@ -243,11 +243,7 @@ async fn a_new_dm_thread_is_titled_from_its_first_message_only() {
 #[tokio::test]
 async fn a_title_slack_refuses_does_not_hold_up_the_answer() {
     let app = TestApp::spawn().await;
-    app.slack.enqueue(
-        "POST",
-        &format!("/api/{TITLE}"),
-        lexi_slack::sim::Canned::slack_error("not_allowed"),
-    );
+    app.slack.refuse_next(TITLE, "not_allowed");
     let root = "1700001100.000100";
     app.send_event(&direct_message(
         "EvDm1",

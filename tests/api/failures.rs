@@ -148,11 +148,7 @@ async fn slack_rate_limits_and_outages_are_retried() {
         "/api/chat.update",
         Canned::json(429, json!({"ok": false, "error": "ratelimited"})).header("retry-after", "0"),
     );
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.update",
-        Canned::slack_error("internal_error"),
-    );
+    app.slack.refuse_next("chat.update", "internal_error");
     let root = "1700000450.000100";
     app.send_event(&mention("Ev1", root, None, "hi there"))
         .await;
@@ -169,11 +165,7 @@ async fn slack_rate_limits_and_outages_are_retried() {
 #[tokio::test]
 async fn a_surface_that_refuses_markdown_blocks_gets_mrkdwn_sections() {
     let app = TestApp::spawn().await;
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.update",
-        Canned::slack_error("invalid_blocks"),
-    );
+    app.slack.refuse_next("chat.update", "invalid_blocks");
     let root = "1700000460.000100";
     app.send_event(&mention("Ev1", root, None, "summarise my pipeline"))
         .await;
@@ -186,11 +178,7 @@ async fn a_surface_that_refuses_markdown_blocks_gets_mrkdwn_sections() {
 #[tokio::test]
 async fn a_channel_the_bot_cannot_post_in_is_given_up_on_without_retries() {
     let app = TestApp::spawn().await;
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.postMessage",
-        Canned::slack_error("not_in_channel"),
-    );
+    app.slack.refuse_next("chat.postMessage", "not_in_channel");
     app.send_event(&mention("Ev1", "1700000470.000100", None, "hello"))
         .await;
     app.send_event(&mention("Ev2", "1700000471.000100", None, "next"))

@@ -128,11 +128,7 @@ async fn a_job_given_up_on_a_refused_key_counts_as_failed_not_done() {
 #[tokio::test]
 async fn a_job_slack_refuses_to_post_counts_as_failed() {
     let app = TestApp::spawn().await;
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.postMessage",
-        Canned::slack_error("not_in_channel"),
-    );
+    app.slack.refuse_next("chat.postMessage", "not_in_channel");
     app.send_event(&mention("Ev1", "1700000202.000100", None, "hello"))
         .await;
     app.slack_calls("chat.postMessage", 1).await;

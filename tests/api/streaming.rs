@@ -199,11 +199,7 @@ async fn when_lexi_cannot_stream_the_answer_comes_unstreamed() {
 async fn when_slack_refuses_an_append_the_whole_answer_replaces_the_stream() {
     let app = streaming_app().await;
     app.leadlex.enqueue_stream(scripted(DELTAS));
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.appendStream",
-        Canned::slack_error("internal_error"),
-    );
+    app.slack.refuse_next("chat.appendStream", "internal_error");
     app.send_event(&mention("Ev1", ROOT, None, "which law firms fit?"))
         .await;
 

@@ -108,6 +108,16 @@ impl FakeSlack {
         format!("http://{}/response/{name}", self.running.addr)
     }
 
+    /// Makes the next call of Web API `method` (e.g. `chat.postMessage`) refused with `error`,
+    /// as Slack refuses: HTTP 200, `ok: false`.
+    pub fn refuse_next(&self, method: &str, error: &str) {
+        self.enqueue(
+            "POST",
+            &format!("/api/{method}"),
+            crate::sim::Canned::slack_error(error),
+        );
+    }
+
     /// Shows `user` an ephemeral bot message in `channel` (what a slash command's ack looks like)
     /// and ties the response URL `name` to it; returns the message's ts.
     pub fn show_ephemeral(&self, name: &str, channel: &str, user: &str, text: &str) -> String {
