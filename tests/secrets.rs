@@ -11,7 +11,6 @@ mod helpers;
 
 use helpers::*;
 use lexi_slack::sim::Canned;
-use serde_json::json;
 
 // current_thread: every task of the bot runs on this thread, under this test's subscriber.
 #[tokio::test(flavor = "current_thread")]
@@ -26,10 +25,7 @@ async fn no_secret_appears_in_any_log_line() {
     app.leadlex.enqueue(
         "POST",
         "/v1/lexi/chat",
-        Canned::json(
-            401,
-            json!({"error": {"code": "invalid_key", "message": "bad key"}}),
-        ),
+        Canned::leadlex_error(401, "invalid_key", "bad key"),
     );
     app.send_event(&mention("Ev2", "1700000501.000100", None, "hello"))
         .await;

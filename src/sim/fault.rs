@@ -196,11 +196,8 @@ fn unit(x: u64) -> f64 {
 /// The failing answer, as the service would send it.
 fn answer(kind: FaultKind, flavor: Flavor, wait: Duration) -> Canned {
     let wait_secs = wait.as_secs().to_string();
-    let leadlex_error = |status: u16, code: &str, message: &str| {
-        Canned::json(status, json!({"error": {"code": code, "message": message}}))
-    };
-    let slack_error =
-        |status: u16, code: &str| Canned::json(status, json!({"ok": false, "error": code}));
+    let leadlex_error = Canned::leadlex_error;
+    let slack_error = Canned::slack_error;
     let html = "<html><body><h1>502 Bad Gateway</h1><p>upstream went away</p></body></html>";
     match (kind, flavor) {
         (FaultKind::Timeout, _) => Canned::hang(),

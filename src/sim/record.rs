@@ -127,9 +127,18 @@ impl Canned {
         }
     }
 
-    /// A Slack Web API refusal as Slack sends it: HTTP 200 with `{"ok": false, "error": error}`.
-    pub fn slack_error(error: &str) -> Self {
-        Self::json(200, serde_json::json!({"ok": false, "error": error}))
+    /// A Slack Web API refusal as Slack sends it: `{"ok": false, "error": error}`, with HTTP 200
+    /// for a refusal and another status for a Slack-side failure or a rate limit.
+    pub fn slack_error(status: u16, error: &str) -> Self {
+        Self::json(status, serde_json::json!({"ok": false, "error": error}))
+    }
+
+    /// A LeadLex error as LeadLex sends it: `{"error": {"code": code, "message": message}}`.
+    pub fn leadlex_error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(
+            status,
+            serde_json::json!({"error": {"code": code, "message": message}}),
+        )
     }
 
     /// A plain-text response.

@@ -229,12 +229,11 @@ async fn a_decision_that_keeps_failing_brings_the_buttons_back() {
     let app = TestApp::spawn().await;
     app.leadlex.set_completion_after_polls(1_000_000);
     let card = app.ask_for_a_search("1700001090.000100").await;
-    let unavailable = json!({"error": {"code": "unavailable", "message": "internal detail 42"}});
     for _ in 0..3 {
         app.leadlex.enqueue(
             "POST",
             "/v1/lexi/tasks/*/approve",
-            Canned::json(503, unavailable.clone()),
+            Canned::leadlex_error(503, "unavailable", "internal detail 42"),
         );
     }
 
@@ -275,9 +274,8 @@ async fn leadlex_refusals_become_clear_sentences_on_the_card() {
         let card = app
             .ask_for_a_search(&format!("17000011{i:02}.000100"))
             .await;
-        let body = json!({"error": {"code": code, "message": "internal detail 42"}});
-        app.leadlex
-            .enqueue("POST", &approve_path(&card), Canned::json(status, body));
+        let refusal = Canned::leadlex_error(status, code, "internal detail 42");
+        app.leadlex.enqueue("POST", &approve_path(&card), refusal);
         app.click_card(REP, APPROVE, &card).await;
         let shown = app.card_shows(&card, expected).await;
         assert_eq!(

@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use lexi_slack::sim::{Canned, FakeLeadLex, FakeSlack};
-use serde_json::json;
 
 #[tokio::test]
 async fn a_working_setup_passes_every_check() {
@@ -26,14 +25,15 @@ async fn a_working_setup_passes_every_check() {
 async fn each_broken_connection_is_one_clear_line() {
     let slack = FakeSlack::start().await.unwrap();
     let leadlex = FakeLeadLex::start().await.unwrap();
-    slack.enqueue("*", "/api/auth.test", Canned::slack_error("invalid_auth"));
+    slack.enqueue(
+        "*",
+        "/api/auth.test",
+        Canned::slack_error(200, "invalid_auth"),
+    );
     leadlex.enqueue(
         "GET",
         "/v1/lexi/tasks",
-        Canned::json(
-            403,
-            json!({"error": {"code": "insufficient_permissions", "message": "no"}}),
-        ),
+        Canned::leadlex_error(403, "insufficient_permissions", "no"),
     );
     let dir = tempfile::tempdir().unwrap();
     let findings = lexi_slack::check::run(&test_config(&slack, &leadlex, &dir)).await;
@@ -81,10 +81,7 @@ async fn a_key_without_read_is_one_line_about_followups() {
     leadlex.enqueue(
         "GET",
         "/v1/contacts",
-        Canned::json(
-            403,
-            json!({"error": {"code": "insufficient_permissions", "message": "Missing read"}}),
-        ),
+        Canned::leadlex_error(403, "insufficient_permissions", "Missing read"),
     );
     let dir = tempfile::tempdir().unwrap();
     let findings = lexi_slack::check::run(&test_config(&slack, &leadlex, &dir)).await;
@@ -109,10 +106,7 @@ async fn a_refused_key_is_one_line_not_one_per_permission() {
     leadlex.enqueue(
         "GET",
         "/v1/lexi/tasks",
-        Canned::json(
-            401,
-            json!({"error": {"code": "invalid_key", "message": "Invalid or missing API key"}}),
-        ),
+        Canned::leadlex_error(401, "invalid_key", "Invalid or missing API key"),
     );
     let dir = tempfile::tempdir().unwrap();
     let findings = lexi_slack::check::run(&test_config(&slack, &leadlex, &dir)).await;

@@ -2,14 +2,10 @@
 
 use crate::helpers::*;
 use lexi_slack::sim::Canned;
-use serde_json::json;
 
 fn error(status: u16, code: &str) -> Canned {
-    Canned::json(
-        status,
-        json!({"error": {"code": code, "message": "internal detail 42"}}),
-    )
-    .header("x-request-id", "req-from-leadlex")
+    Canned::leadlex_error(status, code, "internal detail 42")
+        .header("x-request-id", "req-from-leadlex")
 }
 
 async fn answer_after(app: &TestApp, root: &str, canned: Vec<Canned>) -> String {
@@ -146,7 +142,7 @@ async fn slack_rate_limits_and_outages_are_retried() {
     app.slack.enqueue(
         "POST",
         "/api/chat.update",
-        Canned::json(429, json!({"ok": false, "error": "ratelimited"})).header("retry-after", "0"),
+        Canned::slack_error(429, "ratelimited").header("retry-after", "0"),
     );
     app.slack.refuse_next("chat.update", "internal_error");
     let root = "1700000450.000100";

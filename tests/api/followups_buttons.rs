@@ -242,14 +242,7 @@ async fn share_where_lexi_is_not_in_the_channel_says_how_to_fix_it_and_can_be_cl
     let app = TestApp::spawn().await;
     let (ts, _) = run(&app, "outsider", "jane@acme.law --channels email").await;
     let share = button_value(&message(&app, &ts), "followups:share", 0);
-    app.slack.enqueue(
-        "POST",
-        "/api/chat.postMessage",
-        lexi_slack::sim::Canned::json(
-            200,
-            serde_json::json!({"ok": false, "error": "not_in_channel"}),
-        ),
-    );
+    app.slack.refuse_next("chat.postMessage", "not_in_channel");
     click(&app, "share-refused", &ts, "followups:share", &share).await;
     app.slack
         .wait_for("/response/share-refused", 1, DEADLINE)

@@ -4,13 +4,9 @@
 use crate::followups::{ACK_SHOWN, SUGGEST, followups, result_of};
 use crate::helpers::*;
 use lexi_slack::sim::{Canned, JANE_DOE_ID, render_text};
-use serde_json::json;
 
 fn error(status: u16, code: &str) -> Canned {
-    Canned::json(
-        status,
-        json!({"error": {"code": code, "message": "internal detail 42"}}),
-    )
+    Canned::leadlex_error(status, code, "internal detail 42")
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use lexi_slack::sim::Canned;
-use serde_json::json;
 
 fn value(scrape: &str, series: &str) -> f64 {
     scrape
@@ -97,10 +96,7 @@ async fn a_job_given_up_on_a_refused_key_counts_as_failed_not_done() {
     app.leadlex.enqueue(
         "POST",
         "/v1/lexi/chat",
-        Canned::json(
-            401,
-            json!({"error": {"code": "invalid_key", "message": "bad key"}}),
-        ),
+        Canned::leadlex_error(401, "invalid_key", "bad key"),
     );
     let root = "1700000201.000100";
     app.send_event(&mention("Ev1", root, None, "hello")).await;

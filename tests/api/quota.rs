@@ -36,10 +36,7 @@ async fn a_user_over_their_cap_is_told_in_the_thread_when_to_try_again_and_lexi_
     app.leadlex.enqueue(
         "POST",
         CHAT,
-        Canned::json(
-            503,
-            json!({"error": {"code": "unavailable", "message": "busy"}}),
-        ),
+        Canned::leadlex_error(503, "unavailable", "busy"),
     );
     for (i, root) in ["1700002000.000100", "1700002001.000100"]
         .iter()

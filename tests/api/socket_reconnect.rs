@@ -3,7 +3,6 @@
 use super::socket_mode::{connected, deliver, metrics_show, readyz, socket_mode};
 use crate::helpers::*;
 use lexi_slack::sim::{Canned, FakeLeadLex, FakeSlack};
-use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test]
@@ -80,10 +79,9 @@ async fn a_connection_is_replaced_before_its_announced_lifetime_ends() {
 async fn a_dropped_connection_is_reopened_after_failures_with_backoff() {
     let app = connected(|_| {}).await;
     let socket = app.slack.socket();
-    let busy =
-        Canned::json(429, json!({"ok": false, "error": "ratelimited"})).header("Retry-After", "0");
+    let busy = Canned::slack_error(429, "ratelimited").header("Retry-After", "0");
     app.slack.enqueue("*", "apps.connections.open", busy);
-    let down = Canned::slack_error("internal_error");
+    let down = Canned::slack_error(200, "internal_error");
     app.slack.enqueue("*", "apps.connections.open", down);
 
     socket.drop_connection().expect("dropped");
@@ -186,7 +184,7 @@ async fn check_asks_for_a_socket_url_without_connecting() {
     slack.enqueue(
         "*",
         "apps.connections.open",
-        Canned::slack_error("invalid_auth"),
+        Canned::slack_error(200, "invalid_auth"),
     );
     let findings = lexi_slack::check::run(&config).await;
     let problems: Vec<_> = findings.iter().filter(|f| !f.ok).collect();

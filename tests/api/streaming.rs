@@ -173,10 +173,7 @@ async fn when_lexi_cannot_stream_the_answer_comes_unstreamed() {
     app.leadlex.enqueue(
         "POST",
         "/v1/lexi/chat/stream",
-        Canned::json(
-            503,
-            json!({"error": {"code": "unavailable", "message": "down"}}),
-        ),
+        Canned::leadlex_error(503, "unavailable", "down"),
     );
     app.send_event(&mention("Ev1", ROOT, None, "hello")).await;
 

@@ -160,12 +160,11 @@ async fn a_failed_decision_in_a_listing_keeps_the_other_tasks_listed() {
     .await;
     app.ephemerals_saying(REP, "2 Lexi tasks are waiting", 1)
         .await;
-    let unavailable = json!({"error": {"code": "unavailable", "message": "down"}});
     for _ in 0..3 {
         app.leadlex.enqueue(
             "POST",
             "/v1/lexi/tasks/*/approve",
-            lexi_slack::sim::Canned::json(503, unavailable.clone()),
+            lexi_slack::sim::Canned::leadlex_error(503, "unavailable", "down"),
         );
     }
 
@@ -205,7 +204,7 @@ async fn a_listing_whose_response_url_expired_is_posted_ephemerally() {
     app.slack.enqueue(
         "POST",
         "/response/cmd-5",
-        lexi_slack::sim::Canned::json(404, json!({"ok": false, "error": "expired_url"})),
+        lexi_slack::sim::Canned::slack_error(404, "expired_url"),
     );
 
     app.slash_command_as(

@@ -114,7 +114,7 @@ impl FakeSlack {
         self.enqueue(
             "POST",
             &format!("/api/{method}"),
-            crate::sim::Canned::slack_error(error),
+            crate::sim::Canned::slack_error(200, error),
         );
     }
 

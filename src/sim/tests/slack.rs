@@ -310,8 +310,7 @@ async fn response_urls_replace_post_and_expire_after_five_uses() {
 #[tokio::test]
 async fn scripted_rate_limits_come_before_the_model() {
     let api = Api::start().await;
-    let limited =
-        Canned::json(429, json!({"ok": false, "error": "ratelimited"})).header("Retry-After", "1");
+    let limited = Canned::slack_error(429, "ratelimited").header("Retry-After", "1");
     api.slack.enqueue("POST", "chat.postMessage", limited);
     let url = format!("{}/chat.postMessage", api.slack.base_url());
     let body = json!({"channel": "C1", "text": "hi"});
